@@ -1,0 +1,68 @@
+"""rightsmap: map testimonies of local grievances to the human-rights norms they engage.
+
+>>> import rightsmap
+>>> r = rightsmap.tag("The landlord shut off our heat in January.")   # doctest: +SKIP
+>>> [t.article for t in r.tags]                                        # doctest: +SKIP
+['UDHR-25', 'ICESCR-11']
+
+The public names below are imported on first use, so ``import rightsmap`` and
+``rightsmap --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "embed": ["Embedder", "get_embedder"],
+    "errors": ["DataError", "ModelError", "NormsError", "RightsmapError", "UnknownLabelError"],
+    "norms": ["LABELS", "Norm", "get_norm", "load_norms", "parse_label"],
+    "tagger": ["Tagger", "load", "tag"],
+    "types": ["Evidence", "Recommendation", "Suggestion", "Tag", "TagResult"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = [
+    "LABELS",
+    "DataError",
+    "Embedder",
+    "Evidence",
+    "ModelError",
+    "Norm",
+    "NormsError",
+    "Recommendation",
+    "RightsmapError",
+    "Suggestion",
+    "Tag",
+    "TagResult",
+    "Tagger",
+    "UnknownLabelError",
+    "__version__",
+    "get_embedder",
+    "get_norm",
+    "load",
+    "load_norms",
+    "parse_label",
+    "tag",
+]
+
+if TYPE_CHECKING:
+    from .embed import Embedder, get_embedder
+    from .errors import DataError, ModelError, NormsError, RightsmapError, UnknownLabelError
+    from .norms import LABELS, Norm, get_norm, load_norms, parse_label
+    from .tagger import Tagger, load, tag
+    from .types import Evidence, Recommendation, Suggestion, Tag, TagResult
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rightsmap' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,219 @@
+"""The ``rightsmap`` command. Heavy libraries are imported inside each command, so --help is instant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .errors import RightsmapError
+
+if TYPE_CHECKING:
+    from .tagger import Tagger
+    from .types import TagResult
+
+EPILOG = """examples:
+  rightsmap tag "The landlord shut off our heat in January and threatened to evict us."
+  rightsmap tag --json --top-k 5 --min-confidence 0 "Police took my phone at the protest."
+  rightsmap tag-csv examples/testimonies.csv --text-column text -o tagged.csv
+  rightsmap articles --instrument ICESCR
+
+Every tag is a draft for human review, never legal advice."""
+
+
+def _shorten(text: str, width: int) -> str:
+    return textwrap.shorten(" ".join(text.split()), width=width, placeholder="…")
+
+
+def _print_result(result: TagResult, index: int | None = None) -> None:
+    head = f"Testimony {index}: " if index is not None else ""
+    print(f"{head}“{_shorten(result.text, 90)}”")
+    for w in result.warnings:
+        print(f"  ! {w}")
+    if not result.tags:
+        print("  no right engaged above the decision thresholds")
+    for t in result.tags:
+        print(f"  {t.confidence:5.2f}  {t.article:<10} {t.title}")
+        if t.evidence:
+            print(f"         evidence: “{_shorten(t.evidence[0].text, 80)}”")
+    print()
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from .tagger import load
+
+    texts = args.text if args.text and args.text != ["-"] else [sys.stdin.read()]
+    tagger = load(args.model)
+    results = tagger.tag(texts, top_k=args.top_k, min_confidence=args.min_confidence)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for i, r in enumerate(results, 1):
+            _print_result(r, i if len(results) > 1 else None)
+    return 0
+
+
+def cmd_tag_csv(args: argparse.Namespace) -> int:
+    from .batch import ADDED_COLUMNS, read_rows, tag_rows, tagged_row, write_rows
+    from .tagger import load
+
+    if args.output and Path(args.output).resolve() == Path(args.input).resolve():
+        raise RightsmapError("the output file must differ from the input file (the input is never modified)")
+    columns, rows = read_rows(args.input, args.text_column)
+    if args.id_column and args.id_column not in columns:
+        raise RightsmapError(
+            f"{args.input} has no id column {args.id_column!r}; columns: {', '.join(columns)}"
+        )
+    tagger = load(args.model)
+    results = list(tag_rows(rows, args.text_column, tagger, progress=None if not args.quiet else False))
+    if args.output:
+        out_cols = columns + [c for c in ADDED_COLUMNS if c not in columns]
+        write_rows(args.output, out_cols, [tagged_row(r, res) for r, res in zip(rows, results, strict=True)])
+    _print_summary(args, rows, results, tagger)
+    return 0
+
+
+def _print_summary(
+    args: argparse.Namespace, rows: list[dict[str, str]], results: list[TagResult], tagger: Tagger
+) -> None:
+    counts = Counter(t.article for r in results for t in r.tags)
+    tagged = sum(1 for r in results if r.tags)
+    emb = tagger.meta.get("embedder", {}).get("name", "?")
+    print(
+        f"Tagged {len(rows)} testimonies from {args.input} (model: {tagger.meta.get('kind')}, "
+        f"embedder {emb}); {tagged} engage at least one right."
+    )
+    if args.output:
+        print(f"Wrote {args.output}")
+    print("\nRights engaged (testimonies per article):")
+    most = max(counts.values(), default=1)
+    for aid, n in counts.most_common(15):
+        bar = "█" * max(1, round(20 * n / most))
+        print(f"  {aid:<10} {_shorten(tagger.norms[aid].title, 44):<45} {n:>4}  {bar}")
+    print("\nPer testimony (top tags):")
+    for i, (row, res) in enumerate(zip(rows, results, strict=True), 1):
+        ident = row.get(args.id_column, "") if args.id_column else str(i)
+        tags = ", ".join(f"{t.article} {t.confidence:.2f}" for t in res.tags[:3]) or "—"
+        print(f"  {ident:<6} {tags:<44} “{_shorten(row[args.text_column], 50)}”")
+
+
+def cmd_articles(args: argparse.Namespace) -> int:
+    from .norms import load_norms
+
+    norms = [n for n in load_norms().values() if not args.instrument or n.instrument == args.instrument]
+    if args.json:
+        print(json.dumps([n.__dict__ for n in norms], ensure_ascii=False, indent=2))
+        return 0
+    for n in norms:
+        related = f"  ↔ {', '.join(n.related)}" if n.related else ""
+        print(f"{n.id:<10} {n.title}{related}")
+    return 0
+
+
+def cmd_build_default(args: argparse.Namespace) -> int:
+    from .dataset import load_labelled
+    from .tagger import build_default, default_model_path
+
+    corpus = load_labelled(args.corpus)
+    tagger = build_default(corpus, embedder=args.embedder)
+    out = tagger.save(args.output or default_model_path())
+    print(f"Saved {out}")
+    for k, v in tagger.meta["metrics"]["dev"].items():
+        print(f"  dev {k:<20} {v:.3f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="rightsmap",
+        description="Map testimonies of local grievances to the human-rights articles they engage "
+        "(UDHR, ICCPR, ICESCR). Runs offline.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rightsmap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "tag",
+        help="tag one or more texts and show the rights they engage",
+        description="Tag texts given as arguments (or '-' / nothing: read standard input).",
+    )
+    p.add_argument("text", nargs="*", help="testimony text(s); '-' reads standard input")
+    p.add_argument("--json", action="store_true", help="print the full results as JSON")
+    p.add_argument("--top-k", type=int, default=None, metavar="K", help="show at most K tags per text")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        metavar="P",
+        help="show tags with confidence >= P instead of the model's thresholds (0 = full ranking)",
+    )
+    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser(
+        "tag-csv",
+        help="tag every row of a CSV file and print a summary",
+        description="Tag the text column of a CSV file, print a summary, and optionally "
+        "write the rows with added columns rights, top_article, top_confidence "
+        "and rights_json.",
+    )
+    p.add_argument("input", help="CSV file (UTF-8, header row)")
+    p.add_argument(
+        "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
+    )
+    p.add_argument(
+        "--id-column", default=None, metavar="ID", help="column identifying each row in the summary"
+    )
+    p.add_argument(
+        "-o", "--output", default=None, metavar="OUT", help="write the tagged rows to this CSV file"
+    )
+    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tag_csv)
+
+    p = sub.add_parser("articles", help="list the articles (norms) rightsmap tags with")
+    p.add_argument("--instrument", choices=["UDHR", "ICCPR", "ICESCR"], help="only this instrument")
+    p.add_argument("--json", action="store_true", help="full records: summaries, cues, mechanisms")
+    p.set_defaults(func=cmd_articles)
+
+    p = sub.add_parser(
+        "build-default",
+        help="rebuild the bundled default model from corpora/",
+        description="Build the zero-shot model from corpora/norms, calibrate it on the train "
+        "split of the labelled corpus, score it on the dev split, and save it.",
+    )
+    p.add_argument(
+        "-o", "--output", default=None, metavar="DIR", help="model directory (default: the bundled one)"
+    )
+    p.add_argument(
+        "--corpus", default=None, metavar="CSV", help="labelled corpus (default: corpora/training)"
+    )
+    p.add_argument("--embedder", default="minilm+use", help="embedder spec (default: minilm+use)")
+    p.set_defaults(func=cmd_build_default)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rightsmap`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except (RightsmapError, TypeError, ValueError) as exc:
+        print(f"rightsmap: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Labelled testimonies: reading and checking ``text,labels,lang,split`` files."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError, UnknownLabelError
+from .norms import LABELS, parse_label
+from .resources import data_path
+
+REQUIRED_COLUMNS = ("text", "labels")
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    """Texts with their article labels (canonical IDs), language and split."""
+
+    texts: list[str]
+    labels: list[list[str]]
+    langs: list[str]
+    splits: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, split: str) -> LabelledSet:
+        """Only the rows of one split (``train`` or ``dev``)."""
+        keep = [i for i, s in enumerate(self.splits) if s == split]
+        return LabelledSet(
+            [self.texts[i] for i in keep],
+            [self.labels[i] for i in keep],
+            [self.langs[i] for i in keep],
+            [self.splits[i] for i in keep],
+        )
+
+    def matrix(self, labels: tuple[str, ...] = LABELS) -> np.ndarray:
+        """(n, L) 0/1 matrix of the labels in the given order."""
+        index = {aid: j for j, aid in enumerate(labels)}
+        Y = np.zeros((len(self), len(labels)), dtype=np.int8)
+        for i, row in enumerate(self.labels):
+            for aid in row:
+                Y[i, index[aid]] = 1
+        return Y
+
+    def fingerprint(self) -> str:
+        """Hash of the content, recorded in model directories as the training-data hash."""
+        h = hashlib.sha256()
+        for t, ls in zip(self.texts, self.labels, strict=True):
+            h.update(t.encode("utf-8") + b"\x1f" + ";".join(ls).encode() + b"\x1e")
+        return h.hexdigest()[:16]
+
+
+def default_corpus_path() -> Path:
+    """The bundled training corpus, ``corpora/training/testimonies.csv``."""
+    return data_path("corpora", "training", "testimonies.csv")
+
+
+def load_labelled(
+    path: str | Path | None = None, text_column: str = "text", labels_column: str = "labels"
+) -> LabelledSet:
+    """Read a labelled CSV; labels are ``;``-separated IDs in any common spelling.
+
+    Raises DataError naming the file, line and column of the first problems found.
+    """
+    path = Path(path) if path is not None else default_corpus_path()
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise DataError(f"labelled file {path} does not exist") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        missing = [c for c in (text_column, labels_column) if c not in columns]
+        if missing:
+            raise DataError(
+                f"{path}: missing column(s) {', '.join(missing)}; "
+                f"columns found: {', '.join(columns) or '(none: empty file?)'}"
+            )
+        texts, labels, langs, splits, problems = [], [], [], [], []
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                problems.append(f"line {line}: more fields than the header has")
+                continue
+            ids: list[str] = []
+            for raw in (row[labels_column] or "").split(";"):
+                if raw.strip():
+                    try:
+                        ids.append(parse_label(raw))
+                    except UnknownLabelError as exc:
+                        problems.append(f"line {line}, column {labels_column!r}: {exc}")
+            text = row[text_column] or ""
+            if not text.strip():
+                problems.append(f"line {line}, column {text_column!r}: empty text")
+            texts.append(text)
+            labels.append(sorted(set(ids), key=LABELS.index))
+            langs.append((row.get("lang") or "en").strip())
+            splits.append((row.get("split") or "train").strip())
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise DataError(f"{path}: {len(problems)} problem(s):\n  {shown}{more}")
+    return LabelledSet(texts, labels, langs, splits)

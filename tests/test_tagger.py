@@ -1,0 +1,159 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import rightsmap
+from rightsmap.tagger import MAX_CHARS, Tagger
+
+HEAT = "My landlord turned off the heat in January and said he would evict us if we complained to the city."
+
+
+def test_heat_shutoff_ranks_housing_first(tagger):
+    r = tagger.tag(HEAT)
+    assert r.tags, "expected at least one tag above threshold"
+    assert r.tags[0].article in {"UDHR-25", "ICESCR-11"}
+
+
+def test_module_level_tag_uses_the_default_model():
+    r = rightsmap.tag(HEAT, top_k=3, min_confidence=0.0)
+    assert len(r.tags) == 3
+    assert r.tags[0].article in {"UDHR-25", "ICESCR-11"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The police beat my brother in the back of the van and broke his ribs.", {"UDHR-5", "ICCPR-7"}),
+        (
+            "They purged me from the voter rolls and I could not vote in the election.",
+            {"UDHR-21", "ICCPR-25"},
+        ),
+        (
+            "My boss has not paid us for three weeks of work at the warehouse.",
+            {"UDHR-23", "ICESCR-7", "ICESCR-6"},
+        ),
+    ],
+)
+def test_clear_cases_rank_the_right_article_in_the_top_three(tagger, text, expected):
+    top3 = {t.article for t in tagger.tag(text, top_k=3, min_confidence=0.0).tags}
+    assert top3 & expected
+
+
+def test_tags_are_sorted_and_carry_norm_details(tagger):
+    r = tagger.tag(HEAT, min_confidence=0.0)
+    conf = [t.confidence for t in r.tags]
+    assert conf == sorted(conf, reverse=True) and len(conf) == 72
+    t = next(t for t in r.tags if t.article == "UDHR-25")
+    assert t.instrument == "UDHR" and "ICESCR-11" in t.related and t.title
+    assert all(0.0 <= c <= 1.0 for c in conf)
+
+
+def test_evidence_offsets_slice_back_to_the_input(tagger):
+    text = "We moved in last May.\nThe landlord shut off the heat in January and the kids got sick."
+    r = tagger.tag(text, top_k=1, min_confidence=0.0)
+    ev = r.tags[0].evidence
+    assert ev and all(text[e.start : e.end] == e.text for e in ev)
+    assert "heat" in ev[0].text
+
+
+def test_default_tags_respect_the_thresholds(tagger):
+    r = tagger.tag(HEAT)
+    idx = {aid: j for j, aid in enumerate(tagger.labels)}
+    assert all(t.confidence >= tagger.thresholds_[idx[t.article]] - 1e-4 for t in r.tags)
+
+
+def test_list_in_list_out_matches_single_calls(tagger):
+    texts = [HEAT, "Police took my phone at the protest."]
+    batch = tagger.tag(texts)
+    assert isinstance(batch, list) and len(batch) == 2
+    assert [t.article for t in batch[1].tags] == [t.article for t in tagger.tag(texts[1]).tags]
+
+
+def test_empty_text_gives_a_warning_not_an_exception(tagger):
+    for text in ["", "   \n\t"]:
+        r = tagger.tag(text)
+        assert r.tags == [] and r.warnings == ["empty text: nothing to tag"]
+
+
+def test_non_string_input_names_the_type(tagger):
+    with pytest.raises(TypeError, match="got int"):
+        tagger.tag(42)
+    with pytest.raises(TypeError, match="text 1 is NoneType"):
+        tagger.tag(["ok", None])
+
+
+def test_bad_options_are_rejected(tagger):
+    with pytest.raises(ValueError, match="top_k"):
+        tagger.tag(HEAT, top_k=0)
+    with pytest.raises(ValueError, match="min_confidence"):
+        tagger.tag(HEAT, min_confidence=1.5)
+
+
+def test_very_long_text_is_processed_in_chunks_and_truncated_with_a_warning(tagger):
+    long_text = (HEAT + " ") * ((MAX_CHARS // len(HEAT)) + 50)
+    r = tagger.tag(long_text, top_k=1, min_confidence=0.0)
+    assert r.tags[0].article in {"UDHR-25", "ICESCR-11"}
+    assert any("only the first" in w for w in r.warnings)
+
+
+def test_nul_bytes_are_read_as_spaces_with_a_warning(tagger):
+    r = tagger.tag("The landlord\x00 shut off the heat.")
+    assert any("control characters" in w for w in r.warnings)
+
+
+def test_to_dict_is_json_safe(tagger):
+    d = tagger.tag(HEAT).to_dict()
+    again = json.loads(json.dumps(d))
+    assert again["tags"][0]["article"] == d["tags"][0]["article"]
+    assert set(again) == {"text", "tags", "recommendations", "suggestions", "warnings"}
+
+
+def test_save_and_load_round_trip(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    again = Tagger.load(tmp_path / "m")
+    texts = [HEAT, "Police took my phone at the protest."]
+    assert np.allclose(again.predict_proba(texts), tagger.predict_proba(texts), atol=1e-6)
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "Intended use" in card and "minilm+use" in card
+
+
+def test_model_built_with_another_embedder_is_refused(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["embedder"]["fingerprint"] = "0000000000000000"
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(rightsmap.ModelError, match="rebuild the model"):
+        Tagger.load(tmp_path / "m")
+
+
+def test_pickled_arrays_are_refused(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    np.savez(tmp_path / "m" / "weights.npz", prototypes=np.array([object()], dtype=object))
+    with pytest.raises(rightsmap.ModelError, match="only plain numeric arrays"):
+        Tagger.load(tmp_path / "m")
+
+
+def test_missing_model_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(rightsmap.ModelError, match="not a rightsmap model directory"):
+        rightsmap.load(tmp_path)
+
+
+def test_tagging_never_opens_a_network_connection():
+    code = """
+import socket
+def refuse(*a, **k):
+    raise AssertionError("network connection attempted")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+import rightsmap
+r = rightsmap.tag("The landlord shut off our heat in January.")
+print(r.tags[0].article)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() in {"UDHR-25", "ICESCR-11"}
