@@ -1,14 +1,8 @@
 """Shared fixtures: one loaded default model for the whole test session."""
 
-from pathlib import Path
-
 import pytest
 
 import rightsmap
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-
 
 @pytest.fixture(scope="session")
 def tagger() -> rightsmap.Tagger:
