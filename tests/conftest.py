@@ -4,6 +4,7 @@ import pytest
 
 import rightsmap
 
+
 @pytest.fixture(scope="session")
 def tagger() -> rightsmap.Tagger:
     return rightsmap.load()
