@@ -111,3 +111,134 @@ def _micro_f1(Y: np.ndarray, P: np.ndarray) -> float:
     tp = float(np.logical_and(Y, P).sum())
     denom = float(Y.sum() + P.sum())
     return 2 * tp / denom if denom else 0.0
+
+
+class RightsClassifier(BaseEstimator):
+    """One logistic regression per article on frozen embeddings, calibrated and thresholded.
+
+    - Each article's embedded summary and cue phrases join the training data as extra positive
+      examples (``prototype_weight``), so rare articles are not blind.
+    - A document's score blends the classifier applied to the whole text and to its best sentence
+      (``sentence_weight``); the best sentences are also the evidence.
+    - One logistic curve, fitted on out-of-fold scores from ``cv``-fold cross-validation on the
+      training data, maps scores to probabilities (calibration), and the decision threshold is
+      chosen on the same out-of-fold predictions. The dev split is never seen.
+    """
+
+    def __init__(
+        self,
+        prototypes: np.ndarray | None = None,
+        starts: np.ndarray | None = None,
+        C: float = 4.0,
+        prototype_weight: float = 1.0,
+        sentence_weight: float = 0.2,
+        cv: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.prototypes = prototypes
+        self.starts = starts
+        self.C = C
+        self.prototype_weight = prototype_weight
+        self.sentence_weight = sentence_weight
+        self.cv = cv
+        self.random_state = random_state
+
+    def _fit_heads(self, X: Encoded, Y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        feats, n_labels = X.docs, Y.shape[1]
+        owner = None
+        if self.prototypes is not None and self.starts is not None and self.prototype_weight > 0:
+            owner = np.repeat(np.arange(n_labels), np.diff(np.r_[self.starts, len(self.prototypes)]))
+            feats = np.vstack([feats, self.prototypes])
+        coef = np.zeros((n_labels, feats.shape[1]))
+        intercept = np.full(n_labels, -10.0)  # a label with no positive example is never predicted
+        for j in range(n_labels):
+            y, w = Y[:, j], weight
+            if owner is not None:  # an article's prototypes are positives for it and ignored by others
+                mine = owner == j
+                y = np.r_[y, mine]
+                w = np.r_[w, np.where(mine, self.prototype_weight, 0.0)]
+            if not y[w > 0].any() or y[w > 0].all():
+                continue
+            lr = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+            lr.fit(feats, y, sample_weight=w)
+            coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
+        return coef, intercept
+
+    def _scores(self, X: Encoded, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        doc = X.docs @ coef.T + intercept
+        sent = X.sentences @ coef.T + intercept
+        best = doc.copy()  # the better of the whole text and its best sentence
+        np.maximum.at(best, X.owner, sent)
+        w = self.sentence_weight
+        return (1 - w) * doc + w * best, sent
+
+    def fit(self, X: Encoded, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> RightsClassifier:
+        """Fit on embedded documents and a (n, L) 0/1 label matrix; ``sample_weight`` per document."""
+        from sklearn.model_selection import KFold
+
+        Y = np.asarray(Y, dtype=bool)
+        if Y.shape[0] != len(X):
+            raise ValueError(f"Y has {Y.shape[0]} rows but X has {len(X)} documents")
+        weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        oof = np.zeros(Y.shape)
+        folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+        for fit_idx, held_idx in folds.split(X.docs):
+            coef, intercept = self._fit_heads(X.subset(fit_idx), Y[fit_idx], weight[fit_idx])
+            oof[held_idx] = self._scores(X.subset(held_idx), coef, intercept)[0]
+        cal = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), Y.ravel())
+        self.calibration_ = (float(cal.coef_[0, 0]), float(cal.intercept_[0]))
+        proba = self._calibrate(oof)
+        grid = np.linspace(0.05, 0.95, 91)
+        best = grid[int(np.argmax([_micro_f1(Y, proba >= t) for t in grid]))]
+        self.thresholds_ = np.full(Y.shape[1], float(best))
+        self.oof_proba_ = proba
+        self.coef_, self.intercept_ = self._fit_heads(X, Y, weight)
+        return self
+
+    def _calibrate(self, scores: np.ndarray) -> np.ndarray:
+        a, b = self.calibration_
+        return 1.0 / (1.0 + np.exp(-(a * scores + b)))
+
+    def score(self, X: Encoded) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities per document (n, L) and raw scores per sentence (m, L)."""
+        doc, sent = self._scores(X, self.coef_, self.intercept_)
+        proba = self._calibrate(doc)
+        proba[X.empty] = 0.0
+        return proba, sent
+
+    def predict_proba(self, X: Encoded) -> np.ndarray:
+        """Calibrated probability that each article applies, (n, L)."""
+        return self.score(X)[0]
+
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Plain parameters and arrays for a safe model file (no pickle)."""
+        params = {
+            "C": self.C,
+            "prototype_weight": self.prototype_weight,
+            "sentence_weight": self.sentence_weight,
+            "cv": self.cv,
+            "random_state": self.random_state,
+            "calibration": list(self.calibration_),
+        }
+        arrays = {
+            "coef": self.coef_.astype(np.float32),
+            "intercept": self.intercept_,
+            "thresholds": self.thresholds_,
+        }
+        return params, arrays
+
+    @classmethod
+    def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> RightsClassifier:
+        """Rebuild a fitted classifier from ``get_state()`` output."""
+        clf = cls(
+            C=float(params["C"]),
+            prototype_weight=float(params["prototype_weight"]),
+            sentence_weight=float(params["sentence_weight"]),
+            cv=int(params["cv"]),
+            random_state=int(params["random_state"]),
+        )
+        clf.calibration_ = (float(params["calibration"][0]), float(params["calibration"][1]))
+        clf.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
+        clf.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
+        clf.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
+        return clf

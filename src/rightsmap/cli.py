@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .embed import DEFAULT_EMBEDDER
 from .errors import RightsmapError
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ EPILOG = """examples:
   rightsmap articles --instrument ICESCR
 
 Every tag is a draft for human review, never legal advice."""
+
+EMBEDDER_HELP = (
+    f"embedder: use, minilm, st:/path/to/model, or parts joined by '+' (default: {DEFAULT_EMBEDDER})"
+)
 
 
 def _shorten(text: str, width: int) -> str:
@@ -117,10 +122,11 @@ def cmd_articles(args: argparse.Namespace) -> int:
 
 def cmd_build_default(args: argparse.Namespace) -> int:
     from .dataset import load_labelled
+    from .embed import EmbeddingCache
     from .tagger import build_default, default_model_path
 
     corpus = load_labelled(args.corpus)
-    tagger = build_default(corpus, embedder=args.embedder)
+    tagger = build_default(corpus, embedder=args.embedder, cache=EmbeddingCache())
     out = tagger.save(args.output or default_model_path())
     print(f"Saved {out}")
     for k, v in tagger.meta["metrics"]["dev"].items():
@@ -187,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "build-default",
         help="rebuild the bundled default model from corpora/",
-        description="Build the zero-shot model from corpora/norms, calibrate it on the train "
-        "split of the labelled corpus, score it on the dev split, and save it.",
+        description="Train the default model on the train split of corpora/training (plus the "
+        "article descriptions in corpora/norms), score it on the dev split, and save it.",
     )
     p.add_argument(
         "-o", "--output", default=None, metavar="DIR", help="model directory (default: the bundled one)"
@@ -196,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--corpus", default=None, metavar="CSV", help="labelled corpus (default: corpora/training)"
     )
-    p.add_argument("--embedder", default="minilm+use", help="embedder spec (default: minilm+use)")
+    p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=EMBEDDER_HELP)
     p.set_defaults(func=cmd_build_default)
     return parser
 

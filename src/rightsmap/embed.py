@@ -22,7 +22,7 @@ from .errors import ModelError
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-DEFAULT_EMBEDDER = "minilm+use"
+DEFAULT_EMBEDDER = "use"
 
 
 @runtime_checkable
@@ -209,16 +209,74 @@ class Encoded:
 
     @classmethod
     def from_sentences(
-        cls, embedder: Embedder, docs: Sequence[Sequence[str]], batch_size: int = 64
+        cls,
+        embedder: Embedder,
+        docs: Sequence[Sequence[str]],
+        batch_size: int = 64,
+        cache: EmbeddingCache | None = None,
     ) -> Encoded:
         """Encode each document's sentences (lists of strings) in one batched pass."""
         flat = [s for doc in docs for s in doc]
         owner = np.repeat(np.arange(len(docs)), [len(doc) for doc in docs])
         unique, inverse = np.unique(np.array(flat, dtype=object), return_inverse=True)
-        vectors = embedder.encode([str(u) for u in unique], batch_size=batch_size)
+        texts = [str(u) for u in unique]
+        if cache is None:
+            vectors = embedder.encode(texts, batch_size=batch_size)
+        else:
+            vectors = cache.encode(embedder, texts, batch_size=batch_size)
         return cls(
             vectors[inverse] if flat else vectors.reshape(0, embedder.dim), owner.astype(np.int64), len(docs)
         )
 
+    def subset(self, idx: np.ndarray) -> Encoded:
+        """The documents at positions ``idx`` (in that order), with their sentences."""
+        idx = np.asarray(idx)
+        new_pos = np.full(len(self.docs), -1)
+        new_pos[idx] = np.arange(len(idx))
+        keep = new_pos[self.owner] >= 0
+        order = np.argsort(new_pos[self.owner[keep]], kind="stable")
+        return Encoded(self.sentences[keep][order], new_pos[self.owner[keep]][order], len(idx))
+
     def __len__(self) -> int:
         return len(self.docs)
+
+
+class EmbeddingCache:
+    """Sentence vectors kept on disk per embedder fingerprint, so retraining re-encodes only new text.
+
+    One ``<fingerprint>.npz`` file per embedder (plain arrays: hex SHA-1 keys and float32 vectors),
+    replaced atomically. The default folder is ``$XDG_CACHE_HOME/rightsmap`` (``~/.cache/rightsmap``).
+    """
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        self.directory = Path(directory) if directory is not None else Path(base) / "rightsmap"
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest().encode("ascii")
+
+    def encode(self, embedder: Embedder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Vectors for ``texts``: cached ones read, the others encoded and added to the cache."""
+        path = self.directory / f"{embedder.fingerprint}.npz"
+        keys = np.empty((0,), dtype="S40")
+        vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as npz:
+                keys, vectors = npz["keys"], npz["vectors"]
+        index = {k: i for i, k in enumerate(keys.tolist())}
+        wanted = [self._key(t) for t in texts]
+        missing = [i for i, k in enumerate(wanted) if k not in index]
+        if missing:
+            new = embedder.encode([texts[i] for i in missing], batch_size=batch_size)
+            new_keys = np.array([wanted[i] for i in missing], dtype="S40")
+            keys, vectors = np.concatenate([keys, new_keys]), np.vstack([vectors, new])
+            index.update({k: len(index) + i for i, k in enumerate(new_keys.tolist())})
+            self._save(path, keys, vectors)
+        return vectors[[index[k] for k in wanted]] if wanted else vectors[:0]
+
+    def _save(self, path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, keys=keys, vectors=vectors)
+        os.replace(tmp, path)

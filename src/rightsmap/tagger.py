@@ -18,9 +18,9 @@ from typing import Any, overload
 
 import numpy as np
 
-from .classifier import ZeroShotScorer
+from .classifier import RightsClassifier, ZeroShotScorer
 from .dataset import LabelledSet
-from .embed import DEFAULT_EMBEDDER, Embedder, Encoded, get_embedder
+from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, get_embedder
 from .errors import ModelError
 from .evaluation import evaluate
 from .norms import LABELS, Norm, load_norms, norms_fingerprint
@@ -33,6 +33,11 @@ FORMAT_VERSION = 1
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
 CHUNK = 256  # documents encoded together: bounds memory on long lists
 UDHR_COLUMNS = np.array([aid.startswith("UDHR-") for aid in LABELS])
+Scorer = ZeroShotScorer | RightsClassifier
+KINDS: dict[str, type[ZeroShotScorer] | type[RightsClassifier]] = {
+    "zero-shot": ZeroShotScorer,
+    "supervised": RightsClassifier,
+}
 
 
 def _version() -> str:
@@ -68,14 +73,29 @@ class Tagger:
         """An unfitted zero-shot tagger whose prototypes are each article's title, summary and cues."""
         emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
         norms = norms or load_norms()
-        texts: list[str] = []
-        starts: list[int] = []
-        for aid in LABELS:
-            n = norms[aid]
-            starts.append(len(texts))
-            texts += [n.title, f"{n.title}. {n.summary}", *n.cues]
-        scorer = ZeroShotScorer(emb.encode(texts), np.array(starts), sentence_weight)
+        scorer = ZeroShotScorer(*prototypes(emb, norms), sentence_weight=sentence_weight)
         return cls(emb, scorer, norms=norms)
+
+    @classmethod
+    def train(
+        cls,
+        data: LabelledSet,
+        embedder: str | Embedder = DEFAULT_EMBEDDER,
+        sample_weight: np.ndarray | None = None,
+        cache: EmbeddingCache | None = None,
+        **params: Any,
+    ) -> Tagger:
+        """Fit a supervised tagger (``RightsClassifier``) on labelled texts.
+
+        ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps sentence vectors on disk.
+        """
+        emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+        norms = load_norms()
+        clf = RightsClassifier(*prototypes(emb, norms), **params)
+        tagger = cls(emb, clf, norms=norms)
+        clf.fit(tagger._encode(data.texts, cache)[0], data.matrix(), sample_weight=sample_weight)
+        tagger.meta["training_data"] = {"fingerprint": data.fingerprint(), "rows": len(data)}
+        return tagger
 
     @property
     def thresholds_(self) -> np.ndarray:
@@ -84,20 +104,29 @@ class Tagger:
 
     # -- scoring -------------------------------------------------------------------------------
 
-    def _encode(self, texts: Sequence[str]) -> tuple[Encoded, list[list[Sentence]], list[list[str]]]:
+    def _encode(
+        self, texts: Sequence[str], cache: EmbeddingCache | None = None
+    ) -> tuple[Encoded, list[list[Sentence]], list[list[str]]]:
         sentences, warnings = [], []
         for text in texts:
             sents, warns = _prepare(text)
             sentences.append(sents)
             warnings.append(warns)
-        encoded = Encoded.from_sentences(self.embedder, [[s.text for s in ss] for ss in sentences])
+        encoded = Encoded.from_sentences(
+            self.embedder, [[s.text for s in ss] for ss in sentences], cache=cache
+        )
         return encoded, sentences, warnings
 
     def fit(self, data: LabelledSet) -> Tagger:
-        """Fit the scorer's calibration and threshold on labelled texts; returns self."""
+        """Fit the scorer on labelled texts (for zero-shot: its calibration and threshold)."""
         encoded, _, _ = self._encode(data.texts)
         self.scorer.fit(encoded, data.matrix())
         return self
+
+    @property
+    def kind(self) -> str:
+        """``supervised`` or ``zero-shot``."""
+        return "supervised" if isinstance(self.scorer, RightsClassifier) else "zero-shot"
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability of each article for each text, shape (n, 72)."""
@@ -180,7 +209,7 @@ class Tagger:
             **self.meta,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "kind": "zero-shot",
+            "kind": self.kind,
             "labels": list(LABELS),
             "scorer": params,
             "embedder": {
@@ -222,6 +251,8 @@ class Tagger:
                 arrays = {k: npz[k] for k in npz.files}
         except ValueError as exc:
             raise ModelError(f"{weights_file}: refused (only plain numeric arrays load): {exc}") from None
+        if meta.get("kind") not in KINDS:
+            raise ModelError(f"{meta_file}: unknown model kind {meta.get('kind')!r}")
         emb_ref = meta["embedder"]
         embedder = get_embedder(emb_ref["name"])
         if embedder.fingerprint != emb_ref["fingerprint"]:
@@ -230,17 +261,34 @@ class Tagger:
                 f"{emb_ref['fingerprint']}), but the installed one has fingerprint "
                 f"{embedder.fingerprint}: rebuild the model with this embedder"
             )
-        return cls(embedder, ZeroShotScorer.from_state(meta["scorer"], arrays), meta)
+        try:
+            scorer = KINDS[meta["kind"]].from_state(meta["scorer"], arrays)
+        except KeyError as exc:
+            raise ModelError(f"{path}: model files lack {exc.args[0]!r}") from None
+        return cls(embedder, scorer, meta)
 
 
-def build_default(corpus: LabelledSet, embedder: str = DEFAULT_EMBEDDER) -> Tagger:
-    """The shipped model: zero-shot prototypes, calibrated on the train split, scored on dev."""
+def build_default(
+    corpus: LabelledSet, embedder: str = DEFAULT_EMBEDDER, cache: EmbeddingCache | None = None
+) -> Tagger:
+    """The shipped model: a RightsClassifier fitted on the train split, scored on dev."""
     train, dev = corpus.subset("train"), corpus.subset("dev")
-    tagger = Tagger.zero_shot(embedder).fit(train)
-    tagger.meta["training_data"] = {"fingerprint": train.fingerprint(), "rows": len(train)}
+    tagger = Tagger.train(train, embedder, cache=cache)
     tagger.meta["metrics"] = {"dev": evaluate(tagger, dev.texts, dev.matrix(), UDHR_COLUMNS)}
     tagger.meta["created"] = datetime.date.today().isoformat()
     return tagger
+
+
+def prototypes(embedder: Embedder, norms: dict[str, Norm]) -> tuple[np.ndarray, np.ndarray]:
+    """Embedded title, summary and cue phrases of every article, grouped by article, and each
+    article's first row."""
+    texts: list[str] = []
+    starts: list[int] = []
+    for aid in LABELS:
+        n = norms[aid]
+        starts.append(len(texts))
+        texts += [n.title, f"{n.title}. {n.summary}", *n.cues]
+    return embedder.encode(texts), np.array(starts)
 
 
 @cache
@@ -313,9 +361,24 @@ def _versions() -> dict[str, str]:
     }
 
 
+_HOW = {
+    "zero-shot": "A text is scored by its similarity to each article's description, sentence by sentence "
+    "and as a whole; one logistic curve fitted on labelled data maps the score to a probability.",
+    "supervised": "One logistic regression per article on the text's embedding and on its best "
+    "sentence, trained on labelled testimonies plus each article's description; one logistic curve "
+    "fitted on cross-validated scores maps the score to a calibrated probability.",
+}
+_LIMITS = {
+    "zero-shot": "Zero-shot: no article has been learned from examples; rare articles are weak.",
+    "supervised": "Learned from a few thousand examples written by the rightsmap team; it knows what "
+    "they wrote, not every way people describe a grievance.",
+}
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """The generated README.md of a model directory."""
     dev = meta.get("metrics", {}).get("dev", {})
+    data = meta.get("training_data", {})
     figures = (
         "\n".join(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in dev.items())
         or "| (not evaluated) | |"
@@ -332,11 +395,10 @@ that drive each tag. Every tag is a draft for human review, never legal advice.
 
 ## How it works
 Embedder `{meta["embedder"]["name"]}` ({meta["embedder"]["dim"]} dimensions, fingerprint
-`{meta["embedder"]["fingerprint"]}`). Each article is represented by our own title, plain-language
-summary and cue phrases (`corpora/norms`, fingerprint `{meta.get("norms_fingerprint")}`); a text is
-scored by its similarity to them, sentence by sentence and as a whole, and a logistic curve fitted
-on the train split (data fingerprint `{meta.get("training_data", {}).get("fingerprint")}`) maps the
-score to a probability.
+`{meta["embedder"]["fingerprint"]}`), frozen. {_HOW[meta["kind"]]}
+Articles are described by our own titles, summaries and cue phrases (`corpora/norms`, fingerprint
+`{meta.get("norms_fingerprint")}`). Training data: {data.get("rows", "?")} labelled testimonies
+(fingerprint `{data.get("fingerprint")}`).
 
 ## Labels
 {len(meta["labels"])} articles: UDHR-1..30, ICCPR-1..27, ICESCR-1..15.
@@ -347,8 +409,9 @@ score to a probability.
 {figures}
 
 ## Limitations
-- Zero-shot: no article has been learned from examples; rare and procedural articles are weak.
+- {_LIMITS[meta["kind"]]}
 - Written and evaluated on testimonies the rightsmap team wrote in English, Spanish and French;
   real testimonies differ. Other languages are unsupported.
-- One global threshold for every article.
+- One decision threshold for every article; articles with few examples (UDHR-1, 28-30, the
+  procedural covenant articles) are learned mostly from their descriptions.
 """
