@@ -15,7 +15,7 @@ import numpy as np
 
 import rightsmap
 from rightsmap.dataset import load_labelled
-from rightsmap.evaluation import evaluate
+from rightsmap.evaluation import score_model
 from rightsmap.tagger import UDHR_COLUMNS, Tagger
 
 COLUMNS = [
@@ -32,7 +32,7 @@ COLUMNS = [
 def row(name: str, model: object, texts: list[str], Y: np.ndarray) -> None:
     """Print one table row; the seconds are those of tagging the texts."""
     t = time.perf_counter()
-    m = evaluate(model, texts, Y, UDHR_COLUMNS)
+    m = score_model(model, texts, Y, UDHR_COLUMNS)
     seconds = time.perf_counter() - t
     print(f"| {name:<31} | " + " | ".join(f"{m[c]:.3f}" for c in COLUMNS) + f" | {seconds:5.1f} |")
 

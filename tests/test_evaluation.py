@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from rightsmap.evaluation import abstain_rate, prf, recall_at_k, top1_accuracy
+from rightsmap.evaluation import (
+    abstain_rate,
+    brier_score,
+    expected_calibration_error,
+    per_label,
+    precision_at_k,
+    prf,
+    recall_at_k,
+    top1_accuracy,
+)
 
 Y = np.array([[1, 0, 1], [0, 1, 0], [0, 0, 0]])
 P = np.array([[1, 1, 0], [0, 1, 0], [0, 0, 1]])
@@ -35,3 +44,27 @@ def test_top1_ignores_documents_without_labels():
 def test_abstain_rate_counts_untagged_negatives():
     assert abstain_rate(Y, P) == 0.0
     assert abstain_rate(Y, np.zeros_like(P)) == 1.0
+
+
+def test_precision_at_k_by_hand():
+    # labelled rows 0 and 1; top-1 of each is true; top-2 holds one true label of two in each row
+    assert precision_at_k(Y, S, 1) == pytest.approx(1.0)
+    assert precision_at_k(Y, S, 2) == pytest.approx(0.5)
+
+
+def test_ece_and_brier_by_hand():
+    P = np.array([[0.9, 0.8, 0.1], [0.2, 0.7, 0.6], [0.1, 0.2, 0.35]])
+    # bins: 0.9 |0.9-1|; 0.8 |0.8-0|; 0.1 x2 (one true) |0.1-0.5|; 0.2 x2 |0.2-0|; 0.7 |0.7-1|;
+    # 0.6 |0.6-0|; 0.35 |0.35-0| -> weighted by bin size over 9 cells
+    assert expected_calibration_error(Y, P) == pytest.approx(
+        (0.1 + 0.8 + 2 * 0.4 + 2 * 0.2 + 0.3 + 0.6 + 0.35) / 9
+    )
+    squared = [0.01, 0.64, 0.81, 0.04, 0.09, 0.36, 0.01, 0.04, 0.1225]
+    assert brier_score(Y, P) == pytest.approx(sum(squared) / 9)
+
+
+def test_per_label_by_hand():
+    out = per_label(Y, P, ("A", "B", "C"))
+    assert out["A"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1.0}
+    assert out["B"]["precision"] == pytest.approx(0.5) and out["B"]["recall"] == 1.0
+    assert out["C"]["f1"] == 0.0 and out["C"]["support"] == 1.0

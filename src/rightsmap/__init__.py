@@ -21,6 +21,7 @@ _EXPORTS = {
     "errors": ["DataError", "ModelError", "NormsError", "RightsmapError", "UnknownLabelError"],
     "norms": ["LABELS", "Norm", "get_norm", "load_norms", "parse_label"],
     "tagger": ["Tagger", "load", "tag"],
+    "training": ["evaluate", "train"],
     "types": ["Evidence", "Recommendation", "Suggestion", "Tag", "TagResult"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -40,12 +41,14 @@ __all__ = [
     "Tagger",
     "UnknownLabelError",
     "__version__",
+    "evaluate",
     "get_embedder",
     "get_norm",
     "load",
     "load_norms",
     "parse_label",
     "tag",
+    "train",
 ]
 
 if TYPE_CHECKING:
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
     from .errors import DataError, ModelError, NormsError, RightsmapError, UnknownLabelError
     from .norms import LABELS, Norm, get_norm, load_norms, parse_label
     from .tagger import Tagger, load, tag
+    from .training import evaluate, train
     from .types import Evidence, Recommendation, Suggestion, Tag, TagResult
 
 

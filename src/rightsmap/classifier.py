@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
 
 from .embed import Encoded
 
@@ -107,6 +108,25 @@ class ZeroShotScorer(BaseEstimator):
         return scorer
 
 
+def _fit_head(
+    docs: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray,
+    protos: np.ndarray | None,
+    proto_weight: float,
+    C: float,
+) -> tuple[np.ndarray, float] | None:
+    """One article's logistic regression; its own prototypes join as weighted positives."""
+    if protos is not None:
+        docs = np.vstack([docs, protos])
+        y = np.r_[y, np.ones(len(protos), dtype=bool)]
+        weight = np.r_[weight, np.full(len(protos), proto_weight)]
+    if not y.any() or y.all():
+        return None
+    lr = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(docs, y, sample_weight=weight)
+    return lr.coef_[0], float(lr.intercept_[0])
+
+
 def _micro_f1(Y: np.ndarray, P: np.ndarray) -> float:
     tp = float(np.logical_and(Y, P).sum())
     denom = float(Y.sum() + P.sum())
@@ -134,6 +154,8 @@ class RightsClassifier(BaseEstimator):
         sentence_weight: float = 0.2,
         cv: int = 5,
         random_state: int = 0,
+        verbose: bool = False,
+        n_jobs: int | None = -1,
     ) -> None:
         self.prototypes = prototypes
         self.starts = starts
@@ -142,26 +164,31 @@ class RightsClassifier(BaseEstimator):
         self.sentence_weight = sentence_weight
         self.cv = cv
         self.random_state = random_state
+        self.verbose = verbose
+        self.n_jobs = n_jobs
 
-    def _fit_heads(self, X: Encoded, Y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        feats, n_labels = X.docs, Y.shape[1]
-        owner = None
+    def _fit_heads(
+        self, X: Encoded, Y: np.ndarray, weight: np.ndarray, bar: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from joblib import Parallel, delayed
+
+        n_labels = Y.shape[1]
+        own: list[np.ndarray | None] = [None] * n_labels
         if self.prototypes is not None and self.starts is not None and self.prototype_weight > 0:
-            owner = np.repeat(np.arange(n_labels), np.diff(np.r_[self.starts, len(self.prototypes)]))
-            feats = np.vstack([feats, self.prototypes])
-        coef = np.zeros((n_labels, feats.shape[1]))
+            bounds = np.r_[self.starts, len(self.prototypes)]
+            own = [self.prototypes[bounds[j] : bounds[j + 1]] for j in range(n_labels)]
+        jobs = (
+            delayed(_fit_head)(X.docs, Y[:, j], weight, own[j], self.prototype_weight, self.C)
+            for j in range(n_labels)
+        )
+        coef = np.zeros((n_labels, X.docs.shape[1]))
         intercept = np.full(n_labels, -10.0)  # a label with no positive example is never predicted
-        for j in range(n_labels):
-            y, w = Y[:, j], weight
-            if owner is not None:  # an article's prototypes are positives for it and ignored by others
-                mine = owner == j
-                y = np.r_[y, mine]
-                w = np.r_[w, np.where(mine, self.prototype_weight, 0.0)]
-            if not y[w > 0].any() or y[w > 0].all():
-                continue
-            lr = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
-            lr.fit(feats, y, sample_weight=w)
-            coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        for j, fitted in enumerate(results):
+            if fitted is not None:
+                coef[j], intercept[j] = fitted
+            if bar is not None:
+                bar.update()
         return coef, intercept
 
     def _scores(self, X: Encoded, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,8 +209,9 @@ class RightsClassifier(BaseEstimator):
         weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         oof = np.zeros(Y.shape)
         folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+        bar = tqdm(total=(self.cv + 1) * Y.shape[1], desc="fitting", unit="heads", disable=not self.verbose)
         for fit_idx, held_idx in folds.split(X.docs):
-            coef, intercept = self._fit_heads(X.subset(fit_idx), Y[fit_idx], weight[fit_idx])
+            coef, intercept = self._fit_heads(X.subset(fit_idx), Y[fit_idx], weight[fit_idx], bar)
             oof[held_idx] = self._scores(X.subset(held_idx), coef, intercept)[0]
         cal = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), Y.ravel())
         self.calibration_ = (float(cal.coef_[0, 0]), float(cal.intercept_[0]))
@@ -192,7 +220,8 @@ class RightsClassifier(BaseEstimator):
         best = grid[int(np.argmax([_micro_f1(Y, proba >= t) for t in grid]))]
         self.thresholds_ = np.full(Y.shape[1], float(best))
         self.oof_proba_ = proba
-        self.coef_, self.intercept_ = self._fit_heads(X, Y, weight)
+        self.coef_, self.intercept_ = self._fit_heads(X, Y, weight, bar)
+        bar.close()
         return self
 
     def _calibrate(self, scores: np.ndarray) -> np.ndarray:

@@ -123,7 +123,8 @@ def cmd_articles(args: argparse.Namespace) -> int:
 def cmd_build_default(args: argparse.Namespace) -> int:
     from .dataset import load_labelled
     from .embed import EmbeddingCache
-    from .tagger import build_default, default_model_path
+    from .tagger import default_model_path
+    from .training import build_default
 
     corpus = load_labelled(args.corpus)
     tagger = build_default(corpus, embedder=args.embedder, cache=EmbeddingCache())
@@ -131,6 +132,64 @@ def cmd_build_default(args: argparse.Namespace) -> int:
     print(f"Saved {out}")
     for k, v in tagger.meta["metrics"]["dev"].items():
         print(f"  dev {k:<20} {v:.3f}")
+    return 0
+
+
+def _print_scores(title: str, figures: dict[str, float]) -> None:
+    print(title)
+    for k, v in figures.items():
+        print(f"  {k:<22} {v:.3f}" if k != "n" else f"  {k:<22} {int(v)}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .training import train
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tagger = train(
+            args.input,
+            args.text_column,
+            args.labels_column,
+            output=args.output,
+            weight=args.weight,
+            include_corpus=not args.no_corpus,
+            embedder=args.embedder,
+            progress=sys.stderr.isatty() and not args.quiet,
+        )
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(
+        f"Saved {args.output} ({tagger.meta['training_data']['rows']} training rows, "
+        f"{tagger.meta['training_data']['coalition_rows']} of them yours, weighted x{args.weight:g})"
+    )
+    _print_scores("Cross-validated on your examples (5 folds):", tagger.meta["metrics"]["cross_validated"])
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .training import evaluate
+
+    split = None if args.split == "all" else args.split
+    result = evaluate(args.input, args.model, split, args.text_column, args.labels_column)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    _print_scores(f"Overall ({args.input or 'bundled corpus'}, split {args.split}):", result["overall"])
+    for lang, figures in result["by_language"].items():
+        print(
+            f"  {lang}: F1 {figures['f1']:.3f}, UDHR recall@3 {figures['udhr_recall_at_3']:.3f}, "
+            f"n {int(figures['n'])}"
+        )
+    if args.per_label:
+        print(f"\n{'label':<10} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>7}")
+        for aid, f in result["per_label"].items():
+            if f["support"]:
+                print(
+                    f"{aid:<10} {f['precision']:6.3f} {f['recall']:6.3f} {f['f1']:6.3f} "
+                    f"{int(f['support']):7d}"
+                )
     return 0
 
 
@@ -184,6 +243,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tag_csv)
+
+    p = sub.add_parser(
+        "train",
+        help="retrain on your own labelled testimonies",
+        description="Retrain the model on a labelled CSV, on top of our corpus (your rows weigh more). "
+        "Labels are ';'-separated article IDs in any common spelling "
+        "(UDHR-25, 'UDHR 25', 'Article 25 UDHR').",
+    )
+    p.add_argument("input", help="labelled CSV file")
+    p.add_argument(
+        "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
+    )
+    p.add_argument(
+        "--labels-column", default="labels", metavar="C", help="column holding the labels (default: labels)"
+    )
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="model directory to write")
+    p.add_argument("--weight", type=float, default=3.0, help="weight of your rows against ours (default: 3)")
+    p.add_argument("--no-corpus", action="store_true", help="train on your rows only")
+    p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=EMBEDDER_HELP)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="measure a model on labelled testimonies",
+        description="Precision, recall, F1, UDHR recall@3, calibration (ECE, Brier) and more, overall, per "
+        "language and per label. Without a file: our corpus's dev split.",
+    )
+    p.add_argument("input", nargs="?", default=None, help="labelled CSV (default: the bundled corpus)")
+    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    p.add_argument(
+        "--split", default="dev", choices=["dev", "train", "all"], help="rows to use (default: dev)"
+    )
+    p.add_argument("--text-column", default="text", metavar="C", help="default: text")
+    p.add_argument("--labels-column", default="labels", metavar="C", help="default: labels")
+    p.add_argument("--per-label", action="store_true", help="also print each label's figures")
+    p.add_argument("--json", action="store_true", help="print everything as JSON")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("articles", help="list the articles (norms) rightsmap tags with")
     p.add_argument("--instrument", choices=["UDHR", "ICCPR", "ICESCR"], help="only this instrument")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from tqdm import tqdm
 
 from .errors import ModelError
 
@@ -248,7 +249,8 @@ class EmbeddingCache:
     replaced atomically. The default folder is ``$XDG_CACHE_HOME/rightsmap`` (``~/.cache/rightsmap``).
     """
 
-    def __init__(self, directory: str | Path | None = None) -> None:
+    def __init__(self, directory: str | Path | None = None, progress: bool = False) -> None:
+        self.progress = progress
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         self.directory = Path(directory) if directory is not None else Path(base) / "rightsmap"
 
@@ -268,7 +270,14 @@ class EmbeddingCache:
         wanted = [self._key(t) for t in texts]
         missing = [i for i, k in enumerate(wanted) if k not in index]
         if missing:
-            new = embedder.encode([texts[i] for i in missing], batch_size=batch_size)
+            todo = [texts[i] for i in missing]
+            step = 512
+            with tqdm(total=len(todo), desc="encoding", unit="sentences", disable=not self.progress) as bar:
+                parts = []
+                for k in range(0, len(todo), step):
+                    parts.append(embedder.encode(todo[k : k + step], batch_size=batch_size))
+                    bar.update(len(todo[k : k + step]))
+            new = np.vstack(parts)
             new_keys = np.array([wanted[i] for i in missing], dtype="S40")
             keys, vectors = np.concatenate([keys, new_keys]), np.vstack([vectors, new])
             index.update({k: len(index) + i for i, k in enumerate(new_keys.tolist())})

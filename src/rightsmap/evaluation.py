@@ -54,17 +54,93 @@ def abstain_rate(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float((~p[neg].any(axis=1)).mean()) if neg.any() else 0.0
 
 
-def evaluate(model: object, texts: list[str], Y: np.ndarray, columns_udhr: np.ndarray) -> dict[str, float]:
-    """All headline figures for a model with ``predict_proba(texts)`` and ``thresholds_``.
+def precision_at_k(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Share of true labels among each labelled document's k highest-scored labels (averaged)."""
+    t = np.asarray(y_true, dtype=bool)
+    rows = t.any(axis=1)
+    if not rows.any():
+        return 0.0
+    top = np.argsort(-np.asarray(scores, dtype=float)[rows], axis=1, kind="stable")[:, :k]
+    return float(np.take_along_axis(t[rows], top, axis=1).mean())
 
-    Returns micro precision/recall/F1, macro F1, UDHR recall@3, top-1 accuracy and the share of
-    negatives left untagged.
-    """
-    proba = model.predict_proba(texts)  # type: ignore[attr-defined]
-    pred = proba >= model.thresholds_  # type: ignore[attr-defined]
-    out = prf(Y, pred)
-    out["udhr_recall_at_3"] = recall_at_k(Y, proba, 3, columns_udhr)
-    out["top1_accuracy"] = top1_accuracy(Y, proba)
-    out["negatives_abstained"] = abstain_rate(Y, pred)
-    out["n"] = float(len(texts))
+
+def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> float:
+    """ECE over every (document, label) probability: the bin-weighted gap between mean confidence
+    and observed frequency, in ``bins`` equal-width bins."""
+    p = np.asarray(proba, dtype=float).ravel()
+    y = np.asarray(y_true, dtype=float).ravel()
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            ece += m.mean() * abs(p[m].mean() - y[m].mean())
+    return float(ece)
+
+
+def brier_score(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Mean squared error of the probabilities against the 0/1 truth, over all cells."""
+    return float(np.mean((np.asarray(proba, dtype=float) - np.asarray(y_true, dtype=float)) ** 2))
+
+
+def per_label(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each label."""
+    t = np.asarray(y_true, dtype=bool)
+    p = np.asarray(y_pred, dtype=bool)
+    out = {}
+    for j, name in enumerate(labels):
+        tp = float((t[:, j] & p[:, j]).sum())
+        prec = tp / p[:, j].sum() if p[:, j].sum() else 0.0
+        rec = tp / t[:, j].sum() if t[:, j].sum() else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        out[name] = {"precision": prec, "recall": rec, "f1": f1, "support": float(t[:, j].sum())}
     return out
+
+
+def scores(
+    y_true: np.ndarray, proba: np.ndarray, thresholds: np.ndarray, udhr: np.ndarray
+) -> dict[str, float]:
+    """All headline figures from probabilities and per-label thresholds.
+
+    Micro precision/recall/F1, macro F1, UDHR recall@3, precision@1 and @3, top-1 accuracy,
+    negatives abstained, ECE (10 bins) and Brier score.
+    """
+    pred = proba >= thresholds
+    out = prf(y_true, pred)
+    out["udhr_recall_at_3"] = recall_at_k(y_true, proba, 3, udhr)
+    out["precision_at_1"] = precision_at_k(y_true, proba, 1)
+    out["precision_at_3"] = precision_at_k(y_true, proba, 3)
+    out["top1_accuracy"] = top1_accuracy(y_true, proba)
+    out["negatives_abstained"] = abstain_rate(y_true, pred)
+    out["ece"] = expected_calibration_error(y_true, proba)
+    out["brier"] = brier_score(y_true, proba)
+    out["n"] = float(len(y_true))
+    return out
+
+
+def score_model(model: object, texts: list[str], Y: np.ndarray, columns_udhr: np.ndarray) -> dict[str, float]:
+    """All headline figures (see ``scores``) for a model with ``predict_proba(texts)`` and ``thresholds_``."""
+    proba = model.predict_proba(texts)  # type: ignore[attr-defined]
+    return scores(Y, proba, model.thresholds_, columns_udhr)  # type: ignore[attr-defined]
+
+
+def report(
+    model: object,
+    texts: list[str],
+    Y: np.ndarray,
+    langs: list[str],
+    labels: tuple[str, ...],
+    udhr: np.ndarray,
+) -> dict[str, object]:
+    """A full evaluation: headline figures overall and per language, and per-label figures."""
+    proba = model.predict_proba(texts)  # type: ignore[attr-defined]
+    thresholds = model.thresholds_  # type: ignore[attr-defined]
+    by_lang = {}
+    for lang in sorted(set(langs)):
+        idx = [i for i, x in enumerate(langs) if x == lang]
+        by_lang[lang] = scores(Y[idx], proba[idx], thresholds, udhr)
+    return {
+        "overall": scores(Y, proba, thresholds, udhr),
+        "by_language": by_lang,
+        "per_label": per_label(Y, proba >= thresholds, labels),
+    }

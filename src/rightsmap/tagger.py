@@ -7,7 +7,6 @@ generated model card ``README.md``. Loading one never runs code.
 
 from __future__ import annotations
 
-import datetime
 import importlib.metadata
 import json
 import platform
@@ -22,7 +21,7 @@ from .classifier import RightsClassifier, ZeroShotScorer
 from .dataset import LabelledSet
 from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, get_embedder
 from .errors import ModelError
-from .evaluation import evaluate
+from .evaluation import report
 from .norms import LABELS, Norm, load_norms, norms_fingerprint
 from .resources import data_path
 from .text import Sentence, clean, split_sentences
@@ -122,6 +121,10 @@ class Tagger:
         encoded, _, _ = self._encode(data.texts)
         self.scorer.fit(encoded, data.matrix())
         return self
+
+    def evaluate(self, data: LabelledSet) -> dict[str, Any]:
+        """Figures overall, per language and per label on labelled texts (see ``evaluation.report``)."""
+        return report(self, data.texts, data.matrix(), data.langs, LABELS, UDHR_COLUMNS)
 
     @property
     def kind(self) -> str:
@@ -266,17 +269,6 @@ class Tagger:
         except KeyError as exc:
             raise ModelError(f"{path}: model files lack {exc.args[0]!r}") from None
         return cls(embedder, scorer, meta)
-
-
-def build_default(
-    corpus: LabelledSet, embedder: str = DEFAULT_EMBEDDER, cache: EmbeddingCache | None = None
-) -> Tagger:
-    """The shipped model: a RightsClassifier fitted on the train split, scored on dev."""
-    train, dev = corpus.subset("train"), corpus.subset("dev")
-    tagger = Tagger.train(train, embedder, cache=cache)
-    tagger.meta["metrics"] = {"dev": evaluate(tagger, dev.texts, dev.matrix(), UDHR_COLUMNS)}
-    tagger.meta["created"] = datetime.date.today().isoformat()
-    return tagger
 
 
 def prototypes(embedder: Embedder, norms: dict[str, Norm]) -> tuple[np.ndarray, np.ndarray]:

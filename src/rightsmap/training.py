@@ -1,0 +1,101 @@
+"""Training: the shipped default model, and retraining on a coalition's own labelled examples."""
+
+from __future__ import annotations
+
+import datetime
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .dataset import LabelledSet, load_labelled
+from .embed import DEFAULT_EMBEDDER, EmbeddingCache
+from .errors import DataError
+from .evaluation import score_model, scores
+from .norms import LABELS
+from .tagger import UDHR_COLUMNS, Tagger, load
+
+MIN_EXAMPLES = 5  # fewer examples of a label than this gets a warning
+
+
+def build_default(
+    corpus: LabelledSet, embedder: str = DEFAULT_EMBEDDER, cache: EmbeddingCache | None = None
+) -> Tagger:
+    """The shipped model: fitted on the train split of our corpus, scored on its dev split."""
+    train, dev = corpus.subset("train"), corpus.subset("dev")
+    tagger = Tagger.train(train, embedder, cache=cache)
+    tagger.meta["metrics"] = {"dev": score_model(tagger, dev.texts, dev.matrix(), UDHR_COLUMNS)}
+    tagger.meta["created"] = datetime.date.today().isoformat()
+    return tagger
+
+
+def train(
+    path: str | Path,
+    text_column: str = "text",
+    labels_column: str = "labels",
+    output: str | Path | None = None,
+    weight: float = 3.0,
+    include_corpus: bool = True,
+    embedder: str = DEFAULT_EMBEDDER,
+    cache: EmbeddingCache | None = None,
+    progress: bool = False,
+) -> Tagger:
+    """Retrain on a coalition's labelled CSV, on top of our corpus (their rows count ``weight`` times).
+
+    Labels may be spelled ``UDHR 25``, ``udhr-25`` or ``Article 25 UDHR``; unknown labels raise
+    DataError with the closest valid ID; labels with fewer than 5 examples give a warning. The
+    returned tagger's ``meta["metrics"]["cross_validated"]`` holds out-of-fold figures on the
+    coalition's rows. Saves the model directory when ``output`` is given.
+
+    >>> tagger = rightsmap.train("our_labels.csv", output="models/my-coalition")  # doctest: +SKIP
+    """
+    theirs = load_labelled(path, text_column, labels_column)
+    counts = Counter(label for row in theirs.labels for label in row)
+    rare = sorted((aid for aid, n in counts.items() if n < MIN_EXAMPLES), key=LABELS.index)
+    if rare:
+        warnings.warn(
+            f"fewer than {MIN_EXAMPLES} examples of {', '.join(rare)} in {path}: "
+            "these labels rely mostly on our corpus",
+            stacklevel=2,
+        )
+    ours = load_labelled().subset("train") if include_corpus else LabelledSet([], [], [], [])
+    data = LabelledSet(
+        ours.texts + theirs.texts,
+        ours.labels + theirs.labels,
+        ours.langs + theirs.langs,
+        ["train"] * (len(ours) + len(theirs)),
+    )
+    sample_weight = np.r_[np.ones(len(ours)), np.full(len(theirs), float(weight))]
+    cache = cache or EmbeddingCache(progress=progress)
+    tagger = Tagger.train(data, embedder, sample_weight=sample_weight, cache=cache, verbose=progress)
+    oof = tagger.scorer.oof_proba_[len(ours) :]
+    tagger.meta["metrics"] = {
+        "cross_validated": scores(theirs.matrix(), oof, tagger.thresholds_, UDHR_COLUMNS)
+    }
+    tagger.meta["training_data"]["coalition_rows"] = len(theirs)
+    tagger.meta["created"] = datetime.date.today().isoformat()
+    if output is not None:
+        tagger.save(output)
+    return tagger
+
+
+def evaluate(
+    path: str | Path | None = None,
+    model: str | Path | Tagger | None = None,
+    split: str | None = "dev",
+    text_column: str = "text",
+    labels_column: str = "labels",
+) -> dict[str, Any]:
+    """Evaluate a model (default: the bundled one) on a labelled CSV (default: our dev split).
+
+    ``split=None`` uses every row. Returns figures overall, per language and per label.
+    """
+    data = load_labelled(path, text_column, labels_column)
+    if split is not None:
+        data = data.subset(split)
+        if not len(data):
+            raise DataError(f"no row of {path or 'the bundled corpus'} has split {split!r}")
+    tagger = model if isinstance(model, Tagger) else load(model)
+    return tagger.evaluate(data)

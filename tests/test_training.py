@@ -1,0 +1,168 @@
+import csv
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import rightsmap
+from rightsmap.classifier import RightsClassifier
+from rightsmap.cli import main
+from rightsmap.embed import EmbeddingCache, get_embedder
+
+HOUSING = [
+    "The landlord shut off the heat in January and the pipes froze.",
+    "We got an eviction notice after I asked for the mold to be fixed.",
+    "No hot water for three weeks, the building manager does not answer.",
+    "They cut our electricity because we were two months behind, my kids are cold.",
+    "The apartment has rats and a leaking ceiling and the rent went up again.",
+    "We have been sleeping in the car since the eviction last month.",
+    "The water company shut off our water with a baby at home.",
+    "Mi casero nos quitó la calefacción y amenaza con desalojarnos.",
+]
+POLICE = [
+    "The officer slammed my head on the hood of the car during the stop.",
+    "Police beat my son with batons while he was handcuffed.",
+    "A deputy tased my uncle three times even though he was on the ground.",
+    "They punched me in the holding cell and laughed about it.",
+    "The cops kicked my brother in the ribs until he passed out.",
+    "An officer choked me during an arrest for a broken tail light.",
+    "Guards in the jail beat an inmate and left him bleeding.",
+    "La policía golpeó a mi hermano en la patrulla.",
+]
+VOTING = [
+    "I was purged from the voter rolls and could not vote in November.",
+    "They closed the only polling place in our neighborhood before the election.",
+    "The clerk refused my ballot because my ID had my old address.",
+    "Because of an old felony they told me I can never vote again.",
+    "The line to vote was six hours long in our precinct and people gave up.",
+    "My mail ballot was thrown out over a signature mismatch and nobody told me.",
+    "The county moved the polling station far away with no bus.",
+    "No me dejaron votar porque dijeron que no estaba en la lista.",
+]
+
+
+def _write(path, rows):
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["testimony", "rights"])
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def coalition_csv(tmp_path_factory):
+    rows = [(t, "UDHR 25; icescr-11") for t in HOUSING]
+    rows += [(t, "Article 5 UDHR;ICCPR-7") for t in POLICE]
+    rows += [(t, "UDHR-21;ICCPR-25") for t in VOTING]
+    return _write(tmp_path_factory.mktemp("data") / "ours.csv", rows)
+
+
+@pytest.fixture(scope="module")
+def coalition_model(coalition_csv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m"
+    cache = EmbeddingCache(tmp_path_factory.mktemp("cache"))
+    rightsmap.train(coalition_csv, "testimony", "rights", output=out, include_corpus=False, cache=cache)
+    return out
+
+
+def test_retrained_model_predicts_its_own_labels(coalition_model):
+    tagger = rightsmap.load(coalition_model)
+    assert tagger.kind == "supervised"
+    top = tagger.tag("Our heat was cut off and the landlord wants us out.", top_k=2, min_confidence=0.0)
+    assert {t.article for t in top.tags} == {"UDHR-25", "ICESCR-11"}
+    top = tagger.tag("A police officer hit me in the face with his flashlight.", top_k=2, min_confidence=0.0)
+    assert {t.article for t in top.tags} == {"UDHR-5", "ICCPR-7"}
+
+
+def test_retrained_model_records_cross_validated_figures(coalition_model):
+    meta = rightsmap.load(coalition_model).meta
+    cv = meta["metrics"]["cross_validated"]
+    assert cv["n"] == 24 and 0.0 <= cv["f1"] <= 1.0
+    assert meta["training_data"]["coalition_rows"] == 24
+    assert (coalition_model / "README.md").read_text().count("supervised") >= 1
+
+
+def test_labels_with_few_examples_warn(tmp_path):
+    rows = [(t, "UDHR-25;ICESCR-11") for t in HOUSING] + [(POLICE[0], "UDHR-5;ICCPR-7")]
+    f = _write(tmp_path / "few.csv", rows)
+    with pytest.warns(UserWarning, match="fewer than 5 examples of UDHR-5, ICCPR-7"):
+        rightsmap.train(f, "testimony", "rights", include_corpus=False, cache=EmbeddingCache(tmp_path))
+
+
+def test_unknown_labels_stop_training_with_the_closest_id(tmp_path):
+    f = _write(tmp_path / "bad.csv", [(HOUSING[0], "UDHR-25;ICESR-11")])
+    with pytest.raises(rightsmap.DataError, match="closest valid ID: ICESCR-11"):
+        rightsmap.train(f, "testimony", "rights", include_corpus=False)
+
+
+def test_cli_train_prints_a_cross_validated_evaluation(coalition_csv, tmp_path, capsys):
+    out = tmp_path / "m"
+    args = [
+        "train",
+        str(coalition_csv),
+        "--text-column",
+        "testimony",
+        "--labels-column",
+        "rights",
+        "-o",
+        str(out),
+        "--no-corpus",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Cross-validated" in printed and (out / "model.json").is_file()
+
+
+def test_cli_evaluate_reports_languages_and_labels(capsys, tagger):
+    assert main(["evaluate", "--per-label"]) == 0
+    out = capsys.readouterr().out
+    assert "udhr_recall_at_3" in out and "es: F1" in out and "UDHR-25" in out
+
+
+def test_classifier_follows_sklearn_conventions():
+    clf = RightsClassifier(C=2.0)
+    assert clone(clf).get_params()["C"] == 2.0
+    assert not hasattr(clf, "coef_")
+
+
+def test_article_without_examples_is_learned_from_its_description(tmp_path):
+    # no training row mentions speech; UDHR-19 still ranks high thanks to its summary and cues
+    rows = [(t, "UDHR-25;ICESCR-11") for t in HOUSING] + [(t, "UDHR-5;ICCPR-7") for t in POLICE]
+    f = _write(tmp_path / "no-speech.csv", rows)
+    tagger = rightsmap.train(f, "testimony", "rights", include_corpus=False, cache=EmbeddingCache(tmp_path))
+    r = tagger.tag(
+        "The mayor had me arrested for a post criticizing him and the paper was told "
+        "to take down my article.",
+        top_k=5,
+        min_confidence=0.0,
+    )
+    assert {"UDHR-19", "ICCPR-19"} & {t.article for t in r.tags}
+
+
+class CountingEmbedder:
+    name = "counting"
+    dim = 3
+    fingerprint = "counting-v1"
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def encode(self, texts, batch_size=64):
+        self.seen += list(texts)
+        return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+
+def test_embedding_cache_encodes_each_text_once(tmp_path):
+    emb, cache = CountingEmbedder(), EmbeddingCache(tmp_path)
+    first = cache.encode(emb, ["a", "bb"])
+    again = EmbeddingCache(tmp_path).encode(emb, ["bb", "ccc", "a"])
+    assert emb.seen == ["a", "bb", "ccc"]
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
+    assert [p.name for p in tmp_path.iterdir()] == ["counting-v1.npz"]
+
+
+def test_embedding_cache_matches_direct_encoding(tmp_path):
+    emb = get_embedder("use")
+    texts = ["No heat since Monday.", "Nos cortaron el agua."]
+    assert np.allclose(EmbeddingCache(tmp_path).encode(emb, texts), emb.encode(texts), atol=1e-6)
