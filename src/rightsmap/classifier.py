@@ -140,6 +140,8 @@ class RightsClassifier(BaseEstimator):
       examples (``prototype_weight``), so rare articles are not blind.
     - A document's score blends the classifier applied to the whole text and to its best sentence
       (``sentence_weight``); the best sentences are also the evidence.
+    - The text's similarity to each article's description is added as a prior (``prior_weight``),
+      which keeps the ranking sensible on text unlike the training examples.
     - One logistic curve, fitted on out-of-fold scores from ``cv``-fold cross-validation on the
       training data, maps scores to probabilities (calibration), and the decision threshold is
       chosen on the same out-of-fold predictions. The dev split is never seen.
@@ -152,6 +154,7 @@ class RightsClassifier(BaseEstimator):
         C: float = 4.0,
         prototype_weight: float = 1.0,
         sentence_weight: float = 0.2,
+        prior_weight: float = 5.0,
         cv: int = 5,
         random_state: int = 0,
         verbose: bool = False,
@@ -162,6 +165,7 @@ class RightsClassifier(BaseEstimator):
         self.C = C
         self.prototype_weight = prototype_weight
         self.sentence_weight = sentence_weight
+        self.prior_weight = prior_weight
         self.cv = cv
         self.random_state = random_state
         self.verbose = verbose
@@ -197,7 +201,10 @@ class RightsClassifier(BaseEstimator):
         best = doc.copy()  # the better of the whole text and its best sentence
         np.maximum.at(best, X.owner, sent)
         w = self.sentence_weight
-        return (1 - w) * doc + w * best, sent
+        score = (1 - w) * doc + w * best
+        if self.prior_weight and self.prototypes is not None and self.starts is not None:
+            score = score + self.prior_weight * prototype_similarity(X.docs, self.prototypes, self.starts)
+        return score, sent
 
     def fit(self, X: Encoded, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> RightsClassifier:
         """Fit on embedded documents and a (n, L) 0/1 label matrix; ``sample_weight`` per document."""
@@ -220,7 +227,8 @@ class RightsClassifier(BaseEstimator):
         best = grid[int(np.argmax([_micro_f1(Y, proba >= t) for t in grid]))]
         self.thresholds_ = np.full(Y.shape[1], float(best))
         self.oof_proba_ = proba
-        self.coef_, self.intercept_ = self._fit_heads(X, Y, weight, bar)
+        coef, self.intercept_ = self._fit_heads(X, Y, weight, bar)
+        self.coef_ = coef.astype(np.float32)  # as saved: a loaded model predicts the same
         bar.close()
         return self
 
@@ -239,33 +247,21 @@ class RightsClassifier(BaseEstimator):
         """Calibrated probability that each article applies, (n, L)."""
         return self.score(X)[0]
 
+    _PARAMS = ("C", "prototype_weight", "sentence_weight", "prior_weight", "cv", "random_state")
+
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Plain parameters and arrays for a safe model file (no pickle)."""
-        params = {
-            "C": self.C,
-            "prototype_weight": self.prototype_weight,
-            "sentence_weight": self.sentence_weight,
-            "cv": self.cv,
-            "random_state": self.random_state,
-            "calibration": list(self.calibration_),
-        }
-        arrays = {
-            "coef": self.coef_.astype(np.float32),
-            "intercept": self.intercept_,
-            "thresholds": self.thresholds_,
-        }
+        params: dict[str, Any] = {name: getattr(self, name) for name in self._PARAMS}
+        params["calibration"] = list(self.calibration_)
+        arrays = {"coef": self.coef_, "intercept": self.intercept_, "thresholds": self.thresholds_}
+        if self.prototypes is not None and self.starts is not None:
+            arrays |= {"prototypes": self.prototypes, "starts": self.starts}
         return params, arrays
 
     @classmethod
     def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> RightsClassifier:
         """Rebuild a fitted classifier from ``get_state()`` output."""
-        clf = cls(
-            C=float(params["C"]),
-            prototype_weight=float(params["prototype_weight"]),
-            sentence_weight=float(params["sentence_weight"]),
-            cv=int(params["cv"]),
-            random_state=int(params["random_state"]),
-        )
+        clf = cls(arrays.get("prototypes"), arrays.get("starts"), **{k: params[k] for k in cls._PARAMS})
         clf.calibration_ = (float(params["calibration"][0]), float(params["calibration"][1]))
         clf.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
         clf.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
