@@ -67,13 +67,13 @@ class TfidfBaseline:
         self.thresholds_ = np.full(Y.shape[1], best)
         return self
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def score_texts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         X = self.vec.transform(texts)
         out = np.zeros((len(texts), len(self.heads)))
         for j, lr in enumerate(self.heads):
             if lr is not None:
                 out[:, j] = lr.predict_proba(X)[:, 1]
-        return out
+        return out, out >= self.thresholds_
 
 
 def row(name: str, model: object, texts: list[str], Y: np.ndarray) -> dict[str, float]:

@@ -157,3 +157,17 @@ print(r.tags[0].article)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() in {"UDHR-25", "ICESCR-11"}
+
+
+def test_everyday_complaint_engages_no_right(tagger):
+    r = tagger.tag("My team lost again on Sunday and the pizza we ordered arrived cold. What a weekend.")
+    assert r.tags == []
+    # an explicit floor still gives the ranking
+    assert len(tagger.tag(r.text, top_k=3, min_confidence=0.0).tags) == 3
+
+
+def test_predict_matches_the_default_tags(tagger):
+    texts = [HEAT, "My team lost again on Sunday and the pizza arrived cold."]
+    decisions = tagger.predict(texts)
+    for row, result in zip(decisions, tagger.tag(texts), strict=True):
+        assert {tagger.labels[j] for j in np.flatnonzero(row)} == {t.article for t in result.tags}

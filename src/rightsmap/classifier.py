@@ -88,6 +88,10 @@ class ZeroShotScorer(BaseEstimator):
         """Calibrated probability that each article applies, (n, L)."""
         return self.score(X)[0]
 
+    def engaged(self, X: Encoded) -> np.ndarray:
+        """Every non-empty document may be tagged (the zero-shot scorer cannot say "no right")."""
+        return ~X.empty
+
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Plain parameters and arrays for a safe model file (no pickle)."""
         params = {
@@ -127,6 +131,10 @@ def _fit_head(
     return lr.coef_[0], float(lr.intercept_[0])
 
 
+def _sigmoid(z: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
 def _micro_f1(Y: np.ndarray, P: np.ndarray) -> float:
     tp = float(np.logical_and(Y, P).sum())
     denom = float(Y.sum() + P.sum())
@@ -142,6 +150,9 @@ class RightsClassifier(BaseEstimator):
       (``sentence_weight``); the best sentences are also the evidence.
     - The text's similarity to each article's description is added as a prior (``prior_weight``),
       which keeps the ranking sensible on text unlike the training examples.
+    - A separate head says whether a text engages any right at all ("no right engaged"); its
+      threshold is the strictest that loses at most ``max_positive_loss`` of the cross-validated
+      texts that do, and texts below it get no tag (``engaged``).
     - One logistic curve, fitted on out-of-fold scores from ``cv``-fold cross-validation on the
       training data, maps scores to probabilities (calibration), and the decision threshold is
       chosen on the same out-of-fold predictions. The dev split is never seen.
@@ -155,6 +166,7 @@ class RightsClassifier(BaseEstimator):
         prototype_weight: float = 1.0,
         sentence_weight: float = 0.2,
         prior_weight: float = 5.0,
+        max_positive_loss: float = 0.01,
         cv: int = 5,
         random_state: int = 0,
         verbose: bool = False,
@@ -166,6 +178,7 @@ class RightsClassifier(BaseEstimator):
         self.prototype_weight = prototype_weight
         self.sentence_weight = sentence_weight
         self.prior_weight = prior_weight
+        self.max_positive_loss = max_positive_loss
         self.cv = cv
         self.random_state = random_state
         self.verbose = verbose
@@ -215,11 +228,16 @@ class RightsClassifier(BaseEstimator):
             raise ValueError(f"Y has {Y.shape[0]} rows but X has {len(X)} documents")
         weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         oof = np.zeros(Y.shape)
+        oof_any = np.ones(len(X))
+        engaged: np.ndarray = np.asarray(Y.any(axis=1))
         folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
         bar = tqdm(total=(self.cv + 1) * Y.shape[1], desc="fitting", unit="heads", disable=not self.verbose)
         for fit_idx, held_idx in folds.split(X.docs):
             coef, intercept = self._fit_heads(X.subset(fit_idx), Y[fit_idx], weight[fit_idx], bar)
             oof[held_idx] = self._scores(X.subset(held_idx), coef, intercept)[0]
+            head = _fit_head(X.docs[fit_idx], engaged[fit_idx], weight[fit_idx], None, 0.0, self.C)
+            if head is not None:
+                oof_any[held_idx] = _sigmoid(X.docs[held_idx] @ head[0] + head[1])
         cal = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), Y.ravel())
         self.calibration_ = (float(cal.coef_[0, 0]), float(cal.intercept_[0]))
         proba = self._calibrate(oof)
@@ -227,6 +245,16 @@ class RightsClassifier(BaseEstimator):
         best = grid[int(np.argmax([_micro_f1(Y, proba >= t) for t in grid]))]
         self.thresholds_ = np.full(Y.shape[1], float(best))
         self.oof_proba_ = proba
+        # "no right engaged": the strictest gate that loses at most max_positive_loss of the
+        # out-of-fold documents that do engage a right
+        lost = [np.mean(oof_any[engaged] < g) if engaged.any() else 1.0 for g in grid]
+        ok = [g for g, share in zip(grid, lost, strict=True) if share <= self.max_positive_loss]
+        head = _fit_head(X.docs, engaged, weight, None, 0.0, self.C)
+        self.abstain_threshold_ = float(max(ok)) if ok and head is not None else 0.0
+        any_coef, any_intercept = head if head is not None else (np.zeros(X.docs.shape[1]), 10.0)
+        self.any_coef_: np.ndarray = np.asarray(any_coef, dtype=np.float32)
+        self.any_intercept_ = float(any_intercept)
+        self.oof_engaged_ = oof_any >= self.abstain_threshold_
         coef, self.intercept_ = self._fit_heads(X, Y, weight, bar)
         self.coef_ = coef.astype(np.float32)  # as saved: a loaded model predicts the same
         bar.close()
@@ -247,13 +275,33 @@ class RightsClassifier(BaseEstimator):
         """Calibrated probability that each article applies, (n, L)."""
         return self.score(X)[0]
 
-    _PARAMS = ("C", "prototype_weight", "sentence_weight", "prior_weight", "cv", "random_state")
+    def engaged(self, X: Encoded) -> np.ndarray:
+        """Whether each document engages any right at all; those that do not get no tag."""
+        p_any = _sigmoid(X.docs @ self.any_coef_ + self.any_intercept_)
+        return (p_any >= self.abstain_threshold_) & ~X.empty
+
+    _PARAMS = (
+        "C",
+        "prototype_weight",
+        "sentence_weight",
+        "prior_weight",
+        "max_positive_loss",
+        "cv",
+        "random_state",
+    )
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Plain parameters and arrays for a safe model file (no pickle)."""
         params: dict[str, Any] = {name: getattr(self, name) for name in self._PARAMS}
         params["calibration"] = list(self.calibration_)
-        arrays = {"coef": self.coef_, "intercept": self.intercept_, "thresholds": self.thresholds_}
+        params["abstain_threshold"] = self.abstain_threshold_
+        params["any_intercept"] = float(self.any_intercept_)
+        arrays = {
+            "coef": self.coef_,
+            "intercept": self.intercept_,
+            "thresholds": self.thresholds_,
+            "any_coef": np.asarray(self.any_coef_, dtype=np.float32),
+        }
         if self.prototypes is not None and self.starts is not None:
             arrays |= {"prototypes": self.prototypes, "starts": self.starts}
         return params, arrays
@@ -266,4 +314,7 @@ class RightsClassifier(BaseEstimator):
         clf.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
         clf.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
         clf.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
+        clf.abstain_threshold_ = float(params["abstain_threshold"])
+        clf.any_coef_ = np.asarray(arrays["any_coef"], dtype=np.float32)
+        clf.any_intercept_ = float(params["any_intercept"])
         return clf

@@ -97,15 +97,12 @@ def per_label(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) -
     return out
 
 
-def scores(
-    y_true: np.ndarray, proba: np.ndarray, thresholds: np.ndarray, udhr: np.ndarray
-) -> dict[str, float]:
-    """All headline figures from probabilities and per-label thresholds.
+def scores(y_true: np.ndarray, proba: np.ndarray, pred: np.ndarray, udhr: np.ndarray) -> dict[str, float]:
+    """All headline figures from probabilities (ranking, calibration) and decisions (the tags).
 
     Micro precision/recall/F1, macro F1, UDHR recall@3, precision@1 and @3, top-1 accuracy,
     negatives abstained, ECE (10 bins) and Brier score.
     """
-    pred = proba >= thresholds
     out = prf(y_true, pred)
     out["udhr_recall_at_3"] = recall_at_k(y_true, proba, 3, udhr)
     out["precision_at_1"] = precision_at_k(y_true, proba, 1)
@@ -119,9 +116,10 @@ def scores(
 
 
 def score_model(model: object, texts: list[str], Y: np.ndarray, columns_udhr: np.ndarray) -> dict[str, float]:
-    """All headline figures (see ``scores``) for a model with ``predict_proba(texts)`` and ``thresholds_``."""
-    proba = model.predict_proba(texts)  # type: ignore[attr-defined]
-    return scores(Y, proba, model.thresholds_, columns_udhr)  # type: ignore[attr-defined]
+    """All headline figures (see ``scores``) for a model with ``score_texts(texts)``, which returns
+    probabilities and decisions (as ``Tagger.score_texts``)."""
+    proba, pred = model.score_texts(texts)  # type: ignore[attr-defined]
+    return scores(Y, proba, pred, columns_udhr)
 
 
 def report(
@@ -133,14 +131,13 @@ def report(
     udhr: np.ndarray,
 ) -> dict[str, object]:
     """A full evaluation: headline figures overall and per language, and per-label figures."""
-    proba = model.predict_proba(texts)  # type: ignore[attr-defined]
-    thresholds = model.thresholds_  # type: ignore[attr-defined]
+    proba, pred = model.score_texts(texts)  # type: ignore[attr-defined]
     by_lang = {}
     for lang in sorted(set(langs)):
         idx = [i for i, x in enumerate(langs) if x == lang]
-        by_lang[lang] = scores(Y[idx], proba[idx], thresholds, udhr)
+        by_lang[lang] = scores(Y[idx], proba[idx], pred[idx], udhr)
     return {
-        "overall": scores(Y, proba, thresholds, udhr),
+        "overall": scores(Y, proba, pred, udhr),
         "by_language": by_lang,
-        "per_label": per_label(Y, proba >= thresholds, labels),
+        "per_label": per_label(Y, pred, labels),
     }

@@ -131,14 +131,28 @@ class Tagger:
         """``supervised`` or ``zero-shot``."""
         return "supervised" if isinstance(self.scorer, RightsClassifier) else "zero-shot"
 
+    def score_texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities (n, 72) and the tagging decisions (n, 72) in one pass.
+
+        A decision is a probability at or above its article's threshold, in a text the model
+        judges to engage some right at all.
+        """
+        texts = _check_texts(texts)
+        proba, engaged = [np.zeros((0, len(LABELS)))], [np.zeros(0, dtype=bool)]
+        for i in range(0, len(texts), CHUNK):
+            encoded = self._encode(texts[i : i + CHUNK])[0]
+            proba.append(self.scorer.predict_proba(encoded))
+            engaged.append(self.scorer.engaged(encoded))
+        p, e = np.vstack(proba), np.concatenate(engaged)
+        return p, (p >= self.thresholds_) & e[:, None]
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability of each article for each text, shape (n, 72)."""
-        texts = _check_texts(texts)
-        out = [
-            self.scorer.predict_proba(self._encode(texts[i : i + CHUNK])[0])
-            for i in range(0, len(texts), CHUNK)
-        ]
-        return np.vstack(out) if out else np.zeros((0, len(LABELS)))
+        return self.score_texts(texts)[0]
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Boolean tagging decisions, shape (n, 72): what ``tag`` returns by default."""
+        return self.score_texts(texts)[1]
 
     @overload
     def tag(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]
@@ -154,9 +168,9 @@ class Tagger:
     ) -> TagResult | list[TagResult]:
         """Tag one text (returns a TagResult) or a list of texts (returns a list).
 
-        By default a tag is kept when its confidence reaches that article's decision threshold.
-        ``min_confidence`` replaces the thresholds with one floor (0.0 gives the full ranking);
-        ``top_k`` keeps at most that many tags.
+        By default a tag is kept when its confidence reaches that article's decision threshold,
+        and a text the model judges to engage no right gets no tag. ``min_confidence`` replaces
+        both with one floor (0.0 gives the full ranking); ``top_k`` keeps at most that many tags.
         """
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
@@ -169,10 +183,12 @@ class Tagger:
             chunk = batch[i : i + CHUNK]
             encoded, sentences, warnings = self._encode(chunk)
             proba, sent_scores = self.scorer.score(encoded)
+            engaged = self.scorer.engaged(encoded)
             first = np.searchsorted(encoded.owner, np.arange(len(chunk)))
             for d, text in enumerate(chunk):
                 rows = sent_scores[first[d] : first[d] + len(sentences[d])]
-                tags = self._tags(proba[d], rows, sentences[d], top_k, min_confidence)
+                gated = min_confidence is None and not engaged[d]
+                tags = [] if gated else self._tags(proba[d], rows, sentences[d], top_k, min_confidence)
                 results.append(TagResult(text=text, tags=tags, warnings=warnings[d]))
         return results[0] if single else results
 

@@ -70,10 +70,10 @@ def train(
     sample_weight = np.r_[np.ones(len(ours)), np.full(len(theirs), float(weight))]
     cache = cache or EmbeddingCache(progress=progress)
     tagger = Tagger.train(data, embedder, sample_weight=sample_weight, cache=cache, verbose=progress)
-    oof = tagger.scorer.oof_proba_[len(ours) :]
-    tagger.meta["metrics"] = {
-        "cross_validated": scores(theirs.matrix(), oof, tagger.thresholds_, UDHR_COLUMNS)
-    }
+    clf = tagger.scorer
+    oof = clf.oof_proba_[len(ours) :]
+    decided = (oof >= clf.thresholds_) & clf.oof_engaged_[len(ours) :, None]
+    tagger.meta["metrics"] = {"cross_validated": scores(theirs.matrix(), oof, decided, UDHR_COLUMNS)}
     tagger.meta["training_data"]["coalition_rows"] = len(theirs)
     tagger.meta["created"] = datetime.date.today().isoformat()
     if output is not None:
