@@ -60,7 +60,7 @@ def test_tag_csv_missing_column_suggests_the_closest(tmp_path, capsys):
     f.write_text("id,testimony\n1,no heat\n", encoding="utf-8")
     assert main(["tag-csv", str(f), "--text-column", "testimonny"]) == 1
     err = capsys.readouterr().err
-    assert "no column 'testimonny'" in err and "Did you mean 'testimony'" in err
+    assert "missing column(s) 'testimonny'" in err and "Did you mean 'testimony'" in err
 
 
 def test_tag_csv_refuses_to_overwrite_its_input(tmp_path, capsys):

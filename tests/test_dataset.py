@@ -34,3 +34,10 @@ def test_missing_column_lists_what_is_there(tmp_path):
     f.write_text("body,labels\nx,UDHR-1\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"missing column.*text.*columns found: body, labels"):
         load_labelled(f)
+
+
+def test_empty_file_is_reported(tmp_path):
+    f = tmp_path / "empty.csv"
+    f.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match="is empty: expected a header row naming 'text', 'labels'"):
+        load_labelled(f)

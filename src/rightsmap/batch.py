@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import json
 import os
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .dataset import open_csv
 from .errors import DataError
 from .tagger import CHUNK, Tagger, load
 from .types import TagResult
@@ -23,19 +23,7 @@ ADDED_COLUMNS = ("rights", "top_article", "top_confidence", "rights_json")
 def read_rows(path: str | Path, text_column: str) -> tuple[list[str], list[dict[str, str]]]:
     """Read a CSV (UTF-8, BOM tolerated); returns its columns and rows. Checks the text column."""
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise DataError(f"input file {path} does not exist") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = list(reader.fieldnames or [])
-        if not columns:
-            raise DataError(f"{path} is empty: expected a header row naming a {text_column!r} column")
-        if text_column not in columns:
-            close = difflib.get_close_matches(text_column, columns, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"{path} has no column {text_column!r}; columns: {', '.join(columns)}.{hint}")
+    with open_csv(path, (text_column,), "input file") as (columns, reader):
         rows = []
         for row in reader:
             if None in row:

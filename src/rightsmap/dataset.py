@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +63,33 @@ def default_corpus_path() -> Path:
     return data_path("corpora", "training", "testimonies.csv")
 
 
+@contextmanager
+def open_csv(path: Path, required: Sequence[str], what: str) -> Iterator[tuple[list[str], csv.DictReader]]:
+    """Open a CSV (UTF-8, BOM tolerated) whose header must name the ``required`` columns.
+
+    Raises DataError for a missing file, an empty file, or missing columns (listing the columns
+    found and the closest match).
+    """
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise DataError(f"{what} {path} does not exist") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = list(reader.fieldnames or [])
+        if not columns:
+            raise DataError(f"{path} is empty: expected a header row naming {', '.join(map(repr, required))}")
+        missing = [c for c in required if c not in columns]
+        if missing:
+            close = [m for c in missing for m in difflib.get_close_matches(c, columns, n=1)]
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise DataError(
+                f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
+                f"columns found: {', '.join(columns)}.{hint}"
+            )
+        yield columns, reader
+
+
 def load_labelled(
     path: str | Path | None = None, text_column: str = "text", labels_column: str = "labels"
 ) -> LabelledSet:
@@ -68,19 +98,7 @@ def load_labelled(
     Raises DataError naming the file, line and column of the first problems found.
     """
     path = Path(path) if path is not None else default_corpus_path()
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise DataError(f"labelled file {path} does not exist") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        missing = [c for c in (text_column, labels_column) if c not in columns]
-        if missing:
-            raise DataError(
-                f"{path}: missing column(s) {', '.join(missing)}; "
-                f"columns found: {', '.join(columns) or '(none: empty file?)'}"
-            )
+    with open_csv(path, (text_column, labels_column), "labelled file") as (_, reader):
         texts, labels, langs, splits, problems = [], [], [], [], []
         for row in reader:
             line = reader.line_num
