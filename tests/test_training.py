@@ -166,3 +166,34 @@ def test_embedding_cache_matches_direct_encoding(tmp_path):
     emb = get_embedder("use")
     texts = ["No heat since Monday.", "Nos cortaron el agua."]
     assert np.allclose(EmbeddingCache(tmp_path).encode(emb, texts), emb.encode(texts), atol=1e-6)
+
+
+def test_suggest_labels_prefers_unsure_texts_and_skips_near_duplicates(tagger):
+    clear = "The police beat my brother with batons in the back of the van and broke his ribs."
+    vague = "Things have been hard since the office changed the rules, and nobody explains anything."
+    texts = [clear, vague, vague + " ", "", vague]
+    picked = rightsmap.suggest_labels(texts, n=5, model=tagger, diversity=0.0)
+    scores = dict(picked)
+    assert 3 not in scores  # empty text: nothing to learn
+    assert [s for _, s in picked] == sorted(scores.values(), reverse=True)
+    diverse = [i for i, _ in rightsmap.suggest_labels(texts, n=2, model=tagger, diversity=1.0)]
+    assert len({texts[i].strip() for i in diverse}) == 2  # never the same text twice
+    with pytest.raises(ValueError, match="positive"):
+        rightsmap.suggest_labels(texts, n=0, model=tagger)
+
+
+def test_suggest_labels_cli_writes_rows_to_label(tmp_path, capsys, tagger):
+    src = tmp_path / "tagged.csv"
+    with src.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "text"])
+        for i, t in enumerate(HOUSING + POLICE):
+            w.writerow([f"r{i}", t])
+    out = tmp_path / "to_label.csv"
+    assert main(["suggest-labels", str(src), "-n", "4", "-o", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 4
+    assert set(rows[0]) >= {"id", "text", "row", "expected_errors", "candidates", "labels"}
+    assert all(r["labels"] == "" and r["text"] == (HOUSING + POLICE)[int(r["row"]) - 1] for r in rows)
+    assert "worth labelling first" in capsys.readouterr().out
+    assert main(["suggest-labels", str(src), "-o", str(src)]) == 1

@@ -21,7 +21,7 @@ _EXPORTS = {
     "errors": ["DataError", "ModelError", "NormsError", "RightsmapError", "UnknownLabelError"],
     "norms": ["LABELS", "Norm", "get_norm", "load_norms", "parse_label"],
     "tagger": ["Tagger", "load", "tag"],
-    "training": ["evaluate", "train"],
+    "training": ["evaluate", "suggest_labels", "train"],
     "types": ["Evidence", "Recommendation", "Suggestion", "Tag", "TagResult"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -47,6 +47,7 @@ __all__ = [
     "load",
     "load_norms",
     "parse_label",
+    "suggest_labels",
     "tag",
     "train",
 ]
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from .errors import DataError, ModelError, NormsError, RightsmapError, UnknownLabelError
     from .norms import LABELS, Norm, get_norm, load_norms, parse_label
     from .tagger import Tagger, load, tag
-    from .training import evaluate, train
+    from .training import evaluate, suggest_labels, train
     from .types import Evidence, Recommendation, Suggestion, Tag, TagResult
 
 

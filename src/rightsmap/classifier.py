@@ -92,6 +92,10 @@ class ZeroShotScorer(BaseEstimator):
         """Every non-empty document may be tagged (the zero-shot scorer cannot say "no right")."""
         return ~X.empty
 
+    def decide(self, proba: np.ndarray, engaged: np.ndarray) -> np.ndarray:
+        """Tagging decisions (n, L): probability at or above the threshold, in an engaged document."""
+        return (proba >= self.thresholds_) & np.asarray(engaged, dtype=bool)[:, None]
+
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Plain parameters and arrays for a safe model file (no pickle)."""
         params = {
@@ -110,6 +114,10 @@ class ZeroShotScorer(BaseEstimator):
         scorer.intercept_ = float(params["intercept"])
         scorer.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
         return scorer
+
+
+RELATIVE_GRID = (0.0, 0.2, 0.3, 0.4, 0.5)  # candidate thresholds relative to a document's top article
+SHRINK = 50  # pseudo-examples pulling each article's own threshold towards the global one
 
 
 def _fit_head(
@@ -141,6 +149,28 @@ def _micro_f1(Y: np.ndarray, P: np.ndarray) -> float:
     return 2 * tp / denom if denom else 0.0
 
 
+def decide(
+    proba: np.ndarray,
+    engaged: np.ndarray,
+    thresholds: np.ndarray,
+    relative: float = 0.0,
+    crosswalk: np.ndarray | None = None,
+) -> np.ndarray:
+    """Tagging decisions (n, L) from calibrated probabilities.
+
+    In a document that engages some right (``engaged``): an article is tagged when its
+    probability reaches its threshold and at least ``relative`` times the document's highest
+    probability; and a covenant article is kept only beside one of the UDHR articles it is crosswalked to
+    (``crosswalk[j]`` marks them), so predictions stay consistent with the crosswalk.
+    """
+    tagged = (proba >= thresholds) & (proba >= relative * proba.max(axis=1, keepdims=True))
+    if crosswalk is not None:
+        needs = crosswalk.any(axis=1)
+        has_partner = (tagged.astype(np.int32) @ crosswalk.T.astype(np.int32)) > 0
+        tagged &= ~needs | has_partner
+    return tagged & np.asarray(engaged, dtype=bool)[:, None]
+
+
 class RightsClassifier(BaseEstimator):
     """One logistic regression per article on frozen embeddings, calibrated and thresholded.
 
@@ -154,8 +184,12 @@ class RightsClassifier(BaseEstimator):
       threshold is the strictest that loses at most ``max_positive_loss`` of the cross-validated
       texts that do, and texts below it get no tag (``engaged``).
     - One logistic curve, fitted on out-of-fold scores from ``cv``-fold cross-validation on the
-      training data, maps scores to probabilities (calibration), and the decision threshold is
-      chosen on the same out-of-fold predictions. The dev split is never seen.
+      training data, maps scores to probabilities (calibration). The decision rule (see
+      ``decide``: a global threshold, a threshold relative to the document's top article, covenant
+      articles only beside a ``crosswalk`` partner) is chosen on the same out-of-fold predictions,
+      without letting more texts that engage no right be tagged; each article then gets its own threshold, its
+      best on those predictions shrunk towards the global one by ``SHRINK`` pseudo-examples, so
+      rare articles keep the global threshold. The dev split is never seen.
     """
 
     def __init__(
@@ -171,9 +205,11 @@ class RightsClassifier(BaseEstimator):
         random_state: int = 0,
         verbose: bool = False,
         n_jobs: int | None = -1,
+        crosswalk: np.ndarray | None = None,
     ) -> None:
         self.prototypes = prototypes
         self.starts = starts
+        self.crosswalk = crosswalk
         self.C = C
         self.prototype_weight = prototype_weight
         self.sentence_weight = sentence_weight
@@ -241,10 +277,8 @@ class RightsClassifier(BaseEstimator):
         cal = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), Y.ravel())
         self.calibration_ = (float(cal.coef_[0, 0]), float(cal.intercept_[0]))
         proba = self._calibrate(oof)
-        grid = np.linspace(0.05, 0.95, 91)
-        best = grid[int(np.argmax([_micro_f1(Y, proba >= t) for t in grid]))]
-        self.thresholds_ = np.full(Y.shape[1], float(best))
         self.oof_proba_ = proba
+        grid = np.linspace(0.05, 0.95, 91)
         # "no right engaged": the strictest gate that loses at most max_positive_loss of the
         # out-of-fold documents that do engage a right
         lost = [np.mean(oof_any[engaged] < g) if engaged.any() else 1.0 for g in grid]
@@ -255,10 +289,37 @@ class RightsClassifier(BaseEstimator):
         self.any_coef_: np.ndarray = np.asarray(any_coef, dtype=np.float32)
         self.any_intercept_ = float(any_intercept)
         self.oof_engaged_ = oof_any >= self.abstain_threshold_
+        self._fit_decision_rule(Y, proba, self.oof_engaged_)
         coef, self.intercept_ = self._fit_heads(X, Y, weight, bar)
         self.coef_ = coef.astype(np.float32)  # as saved: a loaded model predicts the same
         bar.close()
         return self
+
+    def _fit_decision_rule(self, Y: np.ndarray, proba: np.ndarray, engaged: np.ndarray) -> None:
+        """Choose the global and relative thresholds, then per-article thresholds (see class doc)."""
+        grid = np.linspace(0.05, 0.60, 56)
+        negatives = ~Y.any(axis=1)
+        candidates = []  # (F1, share of negatives left untagged, -relative, threshold)
+        for r in RELATIVE_GRID:
+            for t in grid:
+                tagged = decide(proba, engaged, np.full(Y.shape[1], t), r, self.crosswalk)
+                untagged = float(np.mean(~tagged[negatives].any(axis=1))) if negatives.any() else 1.0
+                candidates.append((_micro_f1(Y, tagged), untagged, -r, t))
+        plain = max(c for c in candidates if c[2] == 0)  # the best global threshold alone
+        best = max(c for c in candidates if c[1] >= plain[1])  # ties: the simpler rule
+        self.relative_threshold_ = -best[2]
+        global_t = best[3]
+        thresholds = np.full(Y.shape[1], global_t)
+        for j in np.flatnonzero(Y.sum(axis=0)):
+            y, p = Y[engaged, j], proba[engaged, j]
+            own = grid[int(np.argmax([_micro_f1(y, p >= t) for t in grid]))]
+            n = y.sum()
+            thresholds[j] = (n * own + SHRINK * global_t) / (n + SHRINK)
+        self.thresholds_ = thresholds
+
+    def decide(self, proba: np.ndarray, engaged: np.ndarray) -> np.ndarray:
+        """Tagging decisions (n, L) from calibrated probabilities and the "any right" gate."""
+        return decide(proba, engaged, self.thresholds_, self.relative_threshold_, self.crosswalk)
 
     def _calibrate(self, scores: np.ndarray) -> np.ndarray:
         a, b = self.calibration_
@@ -294,6 +355,7 @@ class RightsClassifier(BaseEstimator):
         """Plain parameters and arrays for a safe model file (no pickle)."""
         params: dict[str, Any] = {name: getattr(self, name) for name in self._PARAMS}
         params["calibration"] = list(self.calibration_)
+        params["relative_threshold"] = self.relative_threshold_
         params["abstain_threshold"] = self.abstain_threshold_
         params["any_intercept"] = float(self.any_intercept_)
         arrays = {
@@ -302,15 +364,22 @@ class RightsClassifier(BaseEstimator):
             "thresholds": self.thresholds_,
             "any_coef": np.asarray(self.any_coef_, dtype=np.float32),
         }
-        if self.prototypes is not None and self.starts is not None:
-            arrays |= {"prototypes": self.prototypes, "starts": self.starts}
+        for name in ("prototypes", "starts", "crosswalk"):
+            if getattr(self, name) is not None:
+                arrays[name] = np.asarray(getattr(self, name))
         return params, arrays
 
     @classmethod
     def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> RightsClassifier:
         """Rebuild a fitted classifier from ``get_state()`` output."""
-        clf = cls(arrays.get("prototypes"), arrays.get("starts"), **{k: params[k] for k in cls._PARAMS})
+        clf = cls(
+            arrays.get("prototypes"),
+            arrays.get("starts"),
+            crosswalk=arrays.get("crosswalk"),
+            **{k: params[k] for k in cls._PARAMS},
+        )
         clf.calibration_ = (float(params["calibration"][0]), float(params["calibration"][1]))
+        clf.relative_threshold_ = float(params["relative_threshold"])
         clf.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
         clf.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
         clf.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)

@@ -168,6 +168,40 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_suggest_labels(args: argparse.Namespace) -> int:
+    from .batch import read_rows, write_rows
+    from .tagger import load
+    from .training import suggest_labels
+
+    if args.output and Path(args.output).resolve() == Path(args.input).resolve():
+        raise RightsmapError("the output file must differ from the input file (the input is never modified)")
+    columns, rows = read_rows(args.input, args.text_column)
+    tagger = load(args.model)
+    picked = suggest_labels([r[args.text_column] for r in rows], args.n, tagger, args.diversity)
+    print(
+        f"The {len(picked)} of {len(rows)} testimonies in {args.input} worth labelling first "
+        "(the model is least sure of them; near-duplicates skipped):"
+    )
+    out = []
+    probas = tagger.predict_proba([rows[i][args.text_column] for i, _ in picked])
+    for rank, ((i, u), proba) in enumerate(zip(picked, probas, strict=True), 1):
+        top = sorted(range(len(proba)), key=lambda j: -proba[j])[:3]
+        candidates = "; ".join(f"{tagger.labels[j]} {proba[j]:.2f}" for j in top)
+        print(
+            f"  {rank:>3}. row {i + 1:<5} expected errors {u:.2f}  {candidates:<42} "
+            f"“{_shorten(rows[i][args.text_column], 40)}”"
+        )
+        out.append({**rows[i], "row": str(i + 1), "expected_errors": f"{u:.3f}", "candidates": candidates})
+    if args.output:
+        added = [c for c in ("row", "expected_errors", "candidates", "labels") if c not in columns]
+        write_rows(args.output, columns + added, [{"labels": ""} | r for r in out])
+        print(
+            f"Wrote {args.output}: fill in its 'labels' column, "
+            f"then run `rightsmap train {args.output} -o DIR`"
+        )
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .training import evaluate
 
@@ -281,6 +315,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-label", action="store_true", help="also print each label's figures")
     p.add_argument("--json", action="store_true", help="print everything as JSON")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "suggest-labels",
+        help="pick the testimonies worth labelling next to improve the model most",
+        description="Rank the rows of a CSV (tagged or not) by how unsure the model is of them, "
+        "skipping near-duplicates, and optionally write the picked rows with an empty 'labels' "
+        "column to fill in and pass to `rightsmap train`.",
+    )
+    p.add_argument("input", help="CSV file with a text column (e.g. the output of tag-csv)")
+    p.add_argument(
+        "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
+    )
+    p.add_argument("-n", type=int, default=50, help="how many to suggest (default: 50)")
+    p.add_argument(
+        "--diversity",
+        type=float,
+        default=0.5,
+        metavar="W",
+        help="0 = most uncertain first; up to 1 = spread across different topics (default: 0.5)",
+    )
+    p.add_argument("-o", "--output", default=None, metavar="OUT", help="write the picked rows to this CSV")
+    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    p.set_defaults(func=cmd_suggest_labels)
 
     p = sub.add_parser("articles", help="list the articles (norms) rightsmap tags with")
     p.add_argument("--instrument", choices=["UDHR", "ICCPR", "ICESCR"], help="only this instrument")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from .errors import NormsError, UnknownLabelError
 from .resources import data_path
 
@@ -131,6 +133,19 @@ def validate_norms(norms: dict[str, Norm]) -> None:
                 problems.append(f"crosswalk not symmetric: {aid} lists {rel} but {rel} does not list {aid}")
     if problems:
         raise NormsError("invalid norms corpus:\n  " + "\n  ".join(problems))
+
+
+def udhr_counterparts(norms: dict[str, Norm]) -> np.ndarray:
+    """(72, 72) 0/1 matrix in ``LABELS`` order: row j marks the UDHR articles that covenant
+    article j is crosswalked to (rows of UDHR articles are all zero)."""
+    index = {aid: j for j, aid in enumerate(LABELS)}
+    matrix = np.zeros((len(LABELS), len(LABELS)), dtype=np.int8)
+    for aid in LABELS:
+        if not aid.startswith("UDHR-"):
+            for rel in norms[aid].related:
+                if rel.startswith("UDHR-"):
+                    matrix[index[aid], index[rel]] = 1
+    return matrix
 
 
 def get_norm(article_id: str) -> Norm:

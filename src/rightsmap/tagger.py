@@ -22,7 +22,7 @@ from .dataset import LabelledSet
 from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, get_embedder
 from .errors import ModelError
 from .evaluation import report
-from .norms import LABELS, Norm, load_norms, norms_fingerprint
+from .norms import LABELS, Norm, load_norms, norms_fingerprint, udhr_counterparts
 from .resources import data_path
 from .text import Sentence, clean, split_sentences
 from .types import Evidence, Tag, TagResult
@@ -90,6 +90,7 @@ class Tagger:
         """
         emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
         norms = load_norms()
+        params = {"crosswalk": udhr_counterparts(norms)} | params
         clf = RightsClassifier(*prototypes(emb, norms), **params)
         tagger = cls(emb, clf, norms=norms)
         clf.fit(tagger._encode(data.texts, cache)[0], data.matrix(), sample_weight=sample_weight)
@@ -134,8 +135,10 @@ class Tagger:
     def score_texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities (n, 72) and the tagging decisions (n, 72) in one pass.
 
-        A decision is a probability at or above its article's threshold, in a text the model
-        judges to engage some right at all.
+        A decision follows the scorer's rule (``decide``): for the supervised model, a probability
+        at or above its article's threshold and close enough to the text's top article, covenant
+        articles only beside a crosswalked UDHR article, and nothing in a text the model judges
+        to engage no right at all.
         """
         texts = _check_texts(texts)
         proba, engaged = [np.zeros((0, len(LABELS)))], [np.zeros(0, dtype=bool)]
@@ -144,7 +147,7 @@ class Tagger:
             proba.append(self.scorer.predict_proba(encoded))
             engaged.append(self.scorer.engaged(encoded))
         p, e = np.vstack(proba), np.concatenate(engaged)
-        return p, (p >= self.thresholds_) & e[:, None]
+        return p, self.scorer.decide(p, e)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability of each article for each text, shape (n, 72)."""
@@ -168,9 +171,9 @@ class Tagger:
     ) -> TagResult | list[TagResult]:
         """Tag one text (returns a TagResult) or a list of texts (returns a list).
 
-        By default a tag is kept when its confidence reaches that article's decision threshold,
-        and a text the model judges to engage no right gets no tag. ``min_confidence`` replaces
-        both with one floor (0.0 gives the full ranking); ``top_k`` keeps at most that many tags.
+        By default the model's decision rule picks the tags (``score_texts`` describes it), and a
+        text the model judges to engage no right gets no tag. ``min_confidence`` replaces both with
+        one floor (0.0 gives the full ranking); ``top_k`` keeps at most that many tags.
         """
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
@@ -183,25 +186,26 @@ class Tagger:
             chunk = batch[i : i + CHUNK]
             encoded, sentences, warnings = self._encode(chunk)
             proba, sent_scores = self.scorer.score(encoded)
-            engaged = self.scorer.engaged(encoded)
+            if min_confidence is None:
+                keep = self.scorer.decide(proba, self.scorer.engaged(encoded))
+            else:
+                keep = proba >= min_confidence
             first = np.searchsorted(encoded.owner, np.arange(len(chunk)))
             for d, text in enumerate(chunk):
                 rows = sent_scores[first[d] : first[d] + len(sentences[d])]
-                gated = min_confidence is None and not engaged[d]
-                tags = [] if gated else self._tags(proba[d], rows, sentences[d], top_k, min_confidence)
+                tags = self._tags(proba[d], keep[d], rows, sentences[d], top_k)
                 results.append(TagResult(text=text, tags=tags, warnings=warnings[d]))
         return results[0] if single else results
 
     def _tags(
         self,
         proba: np.ndarray,
+        decided: np.ndarray,
         sent_scores: np.ndarray,
         sentences: list[Sentence],
         top_k: int | None,
-        min_confidence: float | None,
     ) -> list[Tag]:
-        floor = self.thresholds_ if min_confidence is None else np.full(len(LABELS), min_confidence)
-        keep = [j for j in np.argsort(-proba, kind="stable") if sentences and proba[j] >= floor[j]]
+        keep = [j for j in np.argsort(-proba, kind="stable") if sentences and decided[j]]
         tags = []
         for j in keep[:top_k]:
             norm = self.norms[LABELS[j]]

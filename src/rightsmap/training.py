@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from .embed import DEFAULT_EMBEDDER, EmbeddingCache
 from .errors import DataError
 from .evaluation import score_model, scores
 from .norms import LABELS
-from .tagger import UDHR_COLUMNS, Tagger, load
+from .tagger import CHUNK, UDHR_COLUMNS, Tagger, _check_texts, load
 
 MIN_EXAMPLES = 5  # fewer examples of a label than this gets a warning
 
@@ -72,7 +73,7 @@ def train(
     tagger = Tagger.train(data, embedder, sample_weight=sample_weight, cache=cache, verbose=progress)
     clf = tagger.scorer
     oof = clf.oof_proba_[len(ours) :]
-    decided = (oof >= clf.thresholds_) & clf.oof_engaged_[len(ours) :, None]
+    decided = clf.decide(oof, clf.oof_engaged_[len(ours) :])
     tagger.meta["metrics"] = {"cross_validated": scores(theirs.matrix(), oof, decided, UDHR_COLUMNS)}
     tagger.meta["training_data"]["coalition_rows"] = len(theirs)
     tagger.meta["created"] = datetime.date.today().isoformat()
@@ -99,3 +100,43 @@ def evaluate(
             raise DataError(f"no row of {path or 'the bundled corpus'} has split {split!r}")
     tagger = model if isinstance(model, Tagger) else load(model)
     return tagger.evaluate(data)
+
+
+def suggest_labels(
+    texts: Sequence[str], n: int = 50, model: str | Path | Tagger | None = None, diversity: float = 0.5
+) -> list[tuple[int, float]]:
+    """Which texts to label next to improve the model most: ``(index, expected errors)``, best first.
+
+    A text's score is the expected number of wrong tagging decisions on it under the model's own
+    calibrated probabilities (a tag given with confidence p is wrong with probability 1 - p; one
+    withheld is wrong with probability p). Texts are picked greedily by that score, discounted by
+    ``diversity`` times their highest cosine similarity to a text already picked, so
+    near-duplicates are not suggested twice. Empty texts are never suggested.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not 0.0 <= diversity <= 1.0:
+        raise ValueError(f"diversity must be between 0 and 1, got {diversity!r}")
+    tagger = model if isinstance(model, Tagger) else load(model)
+    expected, docs = [], []
+    for i in range(0, len(texts), CHUNK):
+        encoded = tagger._encode(_check_texts(texts[i : i + CHUNK]))[0]
+        proba = tagger.scorer.predict_proba(encoded)
+        tagged = (proba >= tagger.thresholds_) & tagger.scorer.engaged(encoded)[:, None]
+        errors = np.where(tagged, 1.0 - proba, proba).sum(axis=1)
+        errors[encoded.empty] = 0.0
+        expected.append(errors)
+        docs.append(encoded.docs)
+    score = np.concatenate(expected) if expected else np.zeros(0)
+    vectors = np.vstack(docs) if docs else np.zeros((0, 1), dtype=np.float32)
+    available = score > 0
+    discount = diversity * score.max(initial=0.0)  # similarity 1 costs this much
+    picked: list[int] = []
+    closest = np.full(len(score), -1.0)  # highest similarity to a picked text
+    while len(picked) < min(n, int(available.sum())):
+        gain = np.where(available, score - discount * np.maximum(closest, 0.0), -np.inf)
+        best = int(np.argmax(gain))
+        picked.append(best)
+        available[best] = False
+        closest = np.maximum(closest, vectors @ vectors[best])
+    return [(i, float(score[i])) for i in picked]
