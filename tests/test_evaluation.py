@@ -9,6 +9,7 @@ from rightsmap.evaluation import (
     precision_at_k,
     prf,
     recall_at_k,
+    reliability,
     top1_accuracy,
 )
 
@@ -68,3 +69,14 @@ def test_per_label_by_hand():
     assert out["A"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1.0}
     assert out["B"]["precision"] == pytest.approx(0.5) and out["B"]["recall"] == 1.0
     assert out["C"]["f1"] == 0.0 and out["C"]["support"] == 1.0
+
+
+def test_reliability_points_and_ece_by_hand():
+    y = np.array([[1, 0], [1, 0]])
+    p = np.array([[0.95, 0.85], [0.15, 0.05]])
+    pts = reliability(y, p, bins=10)
+    assert [n for _, _, n in pts] == [1, 1, 1, 1]
+    assert [c for c, _, _ in pts] == pytest.approx([0.05, 0.15, 0.85, 0.95])
+    assert [f for _, f, _ in pts] == [0.0, 1.0, 0.0, 1.0]
+    # gaps 0.05, 0.85, 0.85, 0.05, each bin one cell of four
+    assert expected_calibration_error(y, p, bins=10) == pytest.approx(0.45)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "dataset": ["LabelledSet", "load_labelled"],
     "embed": ["Embedder", "get_embedder"],
     "errors": ["DataError", "ModelError", "NormsError", "RightsmapError", "UnknownLabelError"],
     "norms": ["LABELS", "Norm", "get_norm", "load_norms", "parse_label"],
@@ -30,6 +31,7 @@ __all__ = [
     "DataError",
     "Embedder",
     "Evidence",
+    "LabelledSet",
     "ModelError",
     "Norm",
     "NormsError",
@@ -45,6 +47,7 @@ __all__ = [
     "get_embedder",
     "get_norm",
     "load",
+    "load_labelled",
     "load_norms",
     "parse_label",
     "suggest_labels",
@@ -53,6 +56,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .dataset import LabelledSet, load_labelled
     from .embed import Embedder, get_embedder
     from .errors import DataError, ModelError, NormsError, RightsmapError, UnknownLabelError
     from .norms import LABELS, Norm, get_norm, load_norms, parse_label

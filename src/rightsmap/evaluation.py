@@ -64,18 +64,25 @@ def precision_at_k(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
     return float(np.take_along_axis(t[rows], top, axis=1).mean())
 
 
-def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> float:
-    """ECE over every (document, label) probability: the bin-weighted gap between mean confidence
-    and observed frequency, in ``bins`` equal-width bins."""
+def reliability(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
+    """Reliability-diagram points over every (document, label) probability, in ``bins``
+    equal-width bins: (mean confidence, observed frequency, cells) for each non-empty bin."""
     p = np.asarray(proba, dtype=float).ravel()
     y = np.asarray(y_true, dtype=float).ravel()
     which = np.minimum((p * bins).astype(int), bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        m = which == b
-        if m.any():
-            ece += m.mean() * abs(p[m].mean() - y[m].mean())
-    return float(ece)
+    return [
+        (float(p[which == b].mean()), float(y[which == b].mean()), int((which == b).sum()))
+        for b in range(bins)
+        if (which == b).any()
+    ]
+
+
+def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> float:
+    """ECE: the cell-weighted gap between mean confidence and observed frequency over the
+    ``reliability`` bins."""
+    points = reliability(y_true, proba, bins)
+    total = sum(n for _, _, n in points)
+    return float(sum(n * abs(conf - freq) for conf, freq, n in points) / total) if total else 0.0
 
 
 def brier_score(y_true: np.ndarray, proba: np.ndarray) -> float:
