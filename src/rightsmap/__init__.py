@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "batch": ["BatchSummary", "tag_csv", "tag_frame"],
     "dataset": ["LabelledSet", "load_labelled"],
     "embed": ["Embedder", "get_embedder"],
     "errors": ["DataError", "ModelError", "NormsError", "RightsmapError", "UnknownLabelError"],
@@ -28,6 +29,7 @@ _EXPORTS = {
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
     "LABELS",
+    "BatchSummary",
     "DataError",
     "Embedder",
     "Evidence",
@@ -52,10 +54,13 @@ __all__ = [
     "parse_label",
     "suggest_labels",
     "tag",
+    "tag_csv",
+    "tag_frame",
     "train",
 ]
 
 if TYPE_CHECKING:
+    from .batch import BatchSummary, tag_csv, tag_frame
     from .dataset import LabelledSet, load_labelled
     from .embed import Embedder, get_embedder
     from .errors import DataError, ModelError, NormsError, RightsmapError, UnknownLabelError

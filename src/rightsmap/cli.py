@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import textwrap
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from .embed import DEFAULT_EMBEDDER
 from .errors import RightsmapError
 
 if TYPE_CHECKING:
+    from .batch import BatchSummary
     from .tagger import Tagger
     from .types import TagResult
 
@@ -64,44 +64,52 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_tag_csv(args: argparse.Namespace) -> int:
-    from .batch import ADDED_COLUMNS, read_rows, tag_rows, tagged_row, write_rows
+    from .batch import tag_csv
     from .tagger import load
 
-    if args.output and Path(args.output).resolve() == Path(args.input).resolve():
-        raise RightsmapError("the output file must differ from the input file (the input is never modified)")
-    columns, rows = read_rows(args.input, args.text_column)
-    if args.id_column and args.id_column not in columns:
-        raise RightsmapError(
-            f"{args.input} has no id column {args.id_column!r}; columns: {', '.join(columns)}"
-        )
     tagger = load(args.model)
-    results = list(tag_rows(rows, args.text_column, tagger, progress=None if not args.quiet else False))
-    if args.output:
-        out_cols = columns + [c for c in ADDED_COLUMNS if c not in columns]
-        write_rows(args.output, out_cols, [tagged_row(r, res) for r, res in zip(rows, results, strict=True)])
-    _print_summary(args, rows, results, tagger)
+    try:
+        summary = tag_csv(
+            args.input,
+            args.output,
+            args.text_column,
+            tagger,
+            resume=args.resume,
+            on_error=args.on_error,
+            raw=args.raw,
+            progress=None if not args.quiet else False,
+        )
+    except KeyboardInterrupt:
+        if args.output:
+            print(f"\ninterrupted: rerun with --resume to continue into {args.output}", file=sys.stderr)
+        return 130
+    _print_summary(args, summary, tagger)
     return 0
 
 
-def _print_summary(
-    args: argparse.Namespace, rows: list[dict[str, str]], results: list[TagResult], tagger: Tagger
-) -> None:
-    counts = Counter(t.article for r in results for t in r.tags)
-    tagged = sum(1 for r in results if r.tags)
+def _print_summary(args: argparse.Namespace, summary: BatchSummary, tagger: Tagger) -> None:
     emb = tagger.meta.get("embedder", {}).get("name", "?")
+    resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""
     print(
-        f"Tagged {len(rows)} testimonies from {args.input} (model: {tagger.meta.get('kind')}, "
-        f"embedder {emb}); {tagged} engage at least one right."
+        f"Tagged {summary.rows - summary.errors} testimonies from {args.input}{resumed} "
+        f"(model: {tagger.meta.get('kind')}, embedder {emb}); {summary.tagged} engage at least one right."
     )
-    if args.output:
-        print(f"Wrote {args.output}")
+    if summary.output:
+        print(f"Wrote {summary.output}")
+    if summary.errors_file:
+        print(f"Wrote {summary.errors} malformed record(s) with their line numbers to {summary.errors_file}")
+    for w in summary.warnings:
+        print(f"  ! {w}")
     print("\nRights engaged (testimonies per article):")
-    most = max(counts.values(), default=1)
-    for aid, n in counts.most_common(15):
+    most = max(summary.counts.values(), default=1)
+    for aid, n in summary.counts.most_common(15):
         bar = "█" * max(1, round(20 * n / most))
         print(f"  {aid:<10} {_shorten(tagger.norms[aid].title, 44):<45} {n:>4}  {bar}")
-    print("\nPer testimony (top tags):")
-    for i, (row, res) in enumerate(zip(rows, results, strict=True), 1):
+    if summary.rows - summary.errors > len(summary.preview):
+        print(f"\nFirst {len(summary.preview)} testimonies (top tags):")
+    else:
+        print("\nPer testimony (top tags):")
+    for i, (row, res) in enumerate(summary.preview, 1):
         ident = row.get(args.id_column, "") if args.id_column else str(i)
         tags = ", ".join(f"{t.article} {t.confidence:.2f}" for t in res.tags[:3]) or "—"
         print(f"  {ident:<6} {tags:<44} “{_shorten(row[args.text_column], 50)}”")
@@ -169,13 +177,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest_labels(args: argparse.Namespace) -> int:
-    from .batch import read_rows, write_rows
+    from .batch import read_table, write_table
     from .tagger import load
     from .training import suggest_labels
 
     if args.output and Path(args.output).resolve() == Path(args.input).resolve():
         raise RightsmapError("the output file must differ from the input file (the input is never modified)")
-    columns, rows = read_rows(args.input, args.text_column)
+    columns, records = read_table(args.input, args.text_column)
+    rows = [r.values for r in records if r.values is not None]
     tagger = load(args.model)
     picked = suggest_labels([r[args.text_column] for r in rows], args.n, tagger, args.diversity)
     print(
@@ -194,7 +203,7 @@ def cmd_suggest_labels(args: argparse.Namespace) -> int:
         out.append({**rows[i], "row": str(i + 1), "expected_errors": f"{u:.3f}", "candidates": candidates})
     if args.output:
         added = [c for c in ("row", "expected_errors", "candidates", "labels") if c not in columns]
-        write_rows(args.output, columns + added, [{"labels": ""} | r for r in out])
+        write_table(args.output, columns + added, [{"labels": ""} | r for r in out])
         print(
             f"Wrote {args.output}: fill in its 'labels' column, "
             f"then run `rightsmap train {args.output} -o DIR`"
@@ -259,12 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "tag-csv",
-        help="tag every row of a CSV file and print a summary",
-        description="Tag the text column of a CSV file, print a summary, and optionally "
-        "write the rows with added columns rights, top_article, top_confidence "
-        "and rights_json.",
+        help="tag every row of a table file (CSV, TSV, JSONL, Parquet) and print a summary",
+        description="Tag the text column of a table file, print a summary, and optionally write "
+        "every row with added columns rights, top_article, top_confidence, rights_json and notes. "
+        "Formats follow the extension (.csv, .tsv, .jsonl, .parquet). The output is built in "
+        "OUT.partial and renamed when complete; an interrupted run continues with --resume. "
+        "The input file is never modified.",
     )
-    p.add_argument("input", help="CSV file (UTF-8, header row)")
+    p.add_argument("input", help="table file with a header (UTF-8 or UTF-16; CSV, TSV, JSONL or Parquet)")
     p.add_argument(
         "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
     )
@@ -275,6 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default=None, metavar="OUT", help="write the tagged rows to this CSV file"
     )
     p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUT")
+    p.add_argument(
+        "--on-error",
+        choices=["report", "fail"],
+        default="report",
+        help="malformed records: write them with their line numbers to OUT.errors.csv (report, "
+        "the default) or stop at the first one (fail)",
+    )
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="do not escape cells starting with = + - @ (spreadsheet formula injection)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tag_csv)
 

@@ -63,6 +63,18 @@ def default_corpus_path() -> Path:
     return data_path("corpora", "training", "testimonies.csv")
 
 
+def check_columns(path: str | Path, columns: Sequence[str], required: Sequence[str]) -> None:
+    """Raise DataError naming the missing columns, the columns found and the closest match."""
+    missing = [c for c in required if c not in columns]
+    if missing:
+        close = [m for c in missing for m in difflib.get_close_matches(c, list(columns), n=1)]
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
+            f"columns found: {', '.join(columns)}.{hint}"
+        )
+
+
 @contextmanager
 def open_csv(path: Path, required: Sequence[str], what: str) -> Iterator[tuple[list[str], csv.DictReader]]:
     """Open a CSV (UTF-8, BOM tolerated) whose header must name the ``required`` columns.
@@ -79,14 +91,7 @@ def open_csv(path: Path, required: Sequence[str], what: str) -> Iterator[tuple[l
         columns = list(reader.fieldnames or [])
         if not columns:
             raise DataError(f"{path} is empty: expected a header row naming {', '.join(map(repr, required))}")
-        missing = [c for c in required if c not in columns]
-        if missing:
-            close = [m for c in missing for m in difflib.get_close_matches(c, columns, n=1)]
-            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise DataError(
-                f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
-                f"columns found: {', '.join(columns)}.{hint}"
-            )
+        check_columns(path, columns, required)
         yield columns, reader
 
 
