@@ -227,3 +227,24 @@ def test_cli_tag_csv_writes_output_and_errors(tmp_path, capsys, tagger):
     assert pd.read_csv(out, sep="\t")["id"].tolist() == ["r1"]
     assert main(["tag-csv", str(src), "-o", str(out), "--on-error", "fail", "--quiet"]) == 1
     assert "line 3" in capsys.readouterr().err
+
+
+def test_jsonl_bad_lines_are_reported_not_dropped(tmp_path, tagger):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": 1, "text": "Police beat my brother."}\n'
+        "{not json}\n"
+        '{"id": 3, "text": "x", "extra": true}\n'
+        "\n"
+        '{"id": 5}\n'
+        '{"id": 6, "text": null}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    summary = tag_csv(src, out, model=tagger, progress=False)
+    rows = pd.read_json(out, lines=True, dtype=False)
+    assert rows["id"].tolist() == ["1", "6"] and "empty text" in rows["notes"][1]
+    errors = read_csv(tmp_path / "out.errors.csv")
+    assert [e["line"] for e in errors] == ["2", "3", "5"]
+    assert "not valid JSON" in errors[0]["problem"] and "'extra'" in errors[1]["problem"]
+    assert "no 'text' field" in errors[2]["problem"] and summary.errors == 3

@@ -234,9 +234,8 @@ def _read_jsonl(path: Path, text_column: str) -> tuple[list[str], Iterator[Row]]
         except DataError:
             handle.close()
             raise
-        pending.append(
-            Row(lines.number, {k: _plain(v) for k, v in obj.items()}, notes=_reading_notes([], lines))
-        )
+        first = {k: _plain(v) for k, v in obj.items()}
+        pending.append(Row(lines.number, first, notes=_reading_notes(list(first.values()), lines)))
         break
     if columns is None:
         handle.close()
