@@ -202,6 +202,8 @@ def test_bad_files_get_specific_errors(tmp_path, tagger):
         tag_csv(tmp_path / "book.xlsx", model=tagger)
     with pytest.raises(DataError, match="does not exist"):
         tag_csv(tmp_path / "missing.csv", model=tagger)
+    with pytest.raises(DataError, match=r"missing column\(s\) 'ident'"):
+        tag_csv(wrong, text_column="testimony", id_column="ident", model=tagger)
     with pytest.raises(DataError, match="must differ"):
         tag_csv(wrong, wrong, text_column="testimony", model=tagger)
 

@@ -136,7 +136,9 @@ def _reading_notes(values: Sequence[str], lines: _Lines) -> list[str]:
     return notes
 
 
-def _read_delimited(path: Path, text_column: str, delimiter: str) -> tuple[list[str], Iterator[Row]]:
+def _read_delimited(
+    path: Path, text_column: str, delimiter: str, also: Sequence[str]
+) -> tuple[list[str], Iterator[Row]]:
     handle, encoding = _open_text(path)
     lines = _Lines(handle)
     reader = csv.reader(lines, delimiter=delimiter)
@@ -155,7 +157,7 @@ def _read_delimited(path: Path, text_column: str, delimiter: str) -> tuple[list[
         handle.close()
         raise DataError(f"{path}: the header repeats column(s) {', '.join(map(repr, duplicated))}")
     try:
-        check_columns(path, columns, [text_column])
+        check_columns(path, columns, [text_column, *also])
     except DataError:
         handle.close()
         raise
@@ -211,7 +213,7 @@ def _plain(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _read_jsonl(path: Path, text_column: str) -> tuple[list[str], Iterator[Row]]:
+def _read_jsonl(path: Path, text_column: str, also: Sequence[str]) -> tuple[list[str], Iterator[Row]]:
     handle, encoding = _open_text(path)
     lines = _Lines(handle)
     records = iter(lines)
@@ -230,7 +232,7 @@ def _read_jsonl(path: Path, text_column: str) -> tuple[list[str], Iterator[Row]]
             continue
         columns = [str(k) for k in obj]
         try:
-            check_columns(path, columns, [text_column])
+            check_columns(path, columns, [text_column, *also])
         except DataError:
             handle.close()
             raise
@@ -282,7 +284,7 @@ def _pyarrow() -> Any:
     return pyarrow
 
 
-def _read_parquet(path: Path, text_column: str) -> tuple[list[str], Iterator[Row]]:
+def _read_parquet(path: Path, text_column: str, also: Sequence[str]) -> tuple[list[str], Iterator[Row]]:
     pa = _pyarrow()
     if not path.is_file():
         raise DataError(f"input file {path} does not exist")
@@ -291,7 +293,7 @@ def _read_parquet(path: Path, text_column: str) -> tuple[list[str], Iterator[Row
     except (OSError, pa.ArrowException) as exc:
         raise DataError(f"{path} is not a readable Parquet file: {exc}") from None
     columns = list(source.schema_arrow.names)
-    check_columns(path, columns, [text_column])
+    check_columns(path, columns, [text_column, *also])
 
     def rows() -> Iterator[Row]:
         number = 0
@@ -303,20 +305,23 @@ def _read_parquet(path: Path, text_column: str) -> tuple[list[str], Iterator[Row
     return columns, rows()
 
 
-def read_table(path: str | Path, text_column: str = "text") -> tuple[list[str], Iterator[Row]]:
+def read_table(
+    path: str | Path, text_column: str = "text", also: Sequence[str] = ()
+) -> tuple[list[str], Iterator[Row]]:
     """The columns of a table file and an iterator over its records (read lazily).
 
-    Checks up front that the file exists, has a header (or first record) and the text column.
+    Checks up front that the file exists, has a header (or first record), the text column and
+    the columns in ``also``.
     UTF-8 (with or without BOM) and UTF-16 are detected; other bytes are replaced, and NUL bytes
     removed, with a note on the row.
     """
     path = Path(path)
     fmt = table_format(path)
     if fmt == "parquet":
-        return _read_parquet(path, text_column)
+        return _read_parquet(path, text_column, also)
     if fmt == "jsonl":
-        return _read_jsonl(path, text_column)
-    return _read_delimited(path, text_column, "\t" if fmt == "tsv" else ",")
+        return _read_jsonl(path, text_column, also)
+    return _read_delimited(path, text_column, "\t" if fmt == "tsv" else ",", also)
 
 
 def count_records(path: str | Path) -> int | None:
@@ -464,6 +469,7 @@ def tag_csv(
     text_column: str = "text",
     model: str | Path | Tagger | None = None,
     *,
+    id_column: str | None = None,
     resume: bool = False,
     on_error: str = "report",
     raw: bool = False,
@@ -478,6 +484,7 @@ def tag_csv(
     number to ``OUT.errors.csv`` (``on_error="report"``) or stop the run (``"fail"``). Cells that
     a spreadsheet would run as formulas are escaped in CSV/TSV output unless ``raw``. The input
     file is never modified. Without ``output`` nothing is written; the summary is returned.
+    ``id_column``, if given, must exist (it names rows in the printed summary).
     """
     if on_error not in ("report", "fail"):
         raise ValueError(f"on_error must be 'report' or 'fail', got {on_error!r}")
@@ -489,7 +496,7 @@ def tag_csv(
         if target.resolve() == source.resolve():
             raise DataError("the output file must differ from the input file (the input is never modified)")
         out_fmt = table_format(target)
-    columns, records = read_table(source, text_column)
+    columns, records = read_table(source, text_column, [id_column] if id_column else [])
     tagger = model if isinstance(model, Tagger) else load(model)
     summary = BatchSummary(output=target)
     replaced = [c for c in ADDED_COLUMNS if c in columns]

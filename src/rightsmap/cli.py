@@ -74,6 +74,7 @@ def cmd_tag_csv(args: argparse.Namespace) -> int:
             args.output,
             args.text_column,
             tagger,
+            id_column=args.id_column,
             resume=args.resume,
             on_error=args.on_error,
             raw=args.raw,
@@ -236,6 +237,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text_column(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
+    )
+
+
+def _model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -263,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="show tags with confidence >= P instead of the model's thresholds (0 = full ranking)",
     )
-    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    _model_option(p)
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser(
@@ -276,16 +287,18 @@ def build_parser() -> argparse.ArgumentParser:
         "The input file is never modified.",
     )
     p.add_argument("input", help="table file with a header (UTF-8 or UTF-16; CSV, TSV, JSONL or Parquet)")
-    p.add_argument(
-        "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
-    )
+    _text_column(p)
     p.add_argument(
         "--id-column", default=None, metavar="ID", help="column identifying each row in the summary"
     )
     p.add_argument(
-        "-o", "--output", default=None, metavar="OUT", help="write the tagged rows to this CSV file"
+        "-o",
+        "--output",
+        default=None,
+        metavar="OUT",
+        help="write the tagged rows to this file (.csv, .tsv, .jsonl or .parquet)",
     )
-    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    _model_option(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUT")
     p.add_argument(
         "--on-error",
@@ -310,9 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(UDHR-25, 'UDHR 25', 'Article 25 UDHR').",
     )
     p.add_argument("input", help="labelled CSV file")
-    p.add_argument(
-        "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
-    )
+    _text_column(p)
     p.add_argument(
         "--labels-column", default="labels", metavar="C", help="column holding the labels (default: labels)"
     )
@@ -330,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         "language and per label. Without a file: our corpus's dev split.",
     )
     p.add_argument("input", nargs="?", default=None, help="labelled CSV (default: the bundled corpus)")
-    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    _model_option(p)
     p.add_argument(
         "--split", default="dev", choices=["dev", "train", "all"], help="rows to use (default: dev)"
     )
@@ -348,9 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         "column to fill in and pass to `rightsmap train`.",
     )
     p.add_argument("input", help="CSV file with a text column (e.g. the output of tag-csv)")
-    p.add_argument(
-        "--text-column", default="text", metavar="C", help="column holding the testimony (default: text)"
-    )
+    _text_column(p)
     p.add_argument("-n", type=int, default=50, help="how many to suggest (default: 50)")
     p.add_argument(
         "--diversity",
@@ -360,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="0 = most uncertain first; up to 1 = spread across different topics (default: 0.5)",
     )
     p.add_argument("-o", "--output", default=None, metavar="OUT", help="write the picked rows to this CSV")
-    p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
+    _model_option(p)
     p.set_defaults(func=cmd_suggest_labels)
 
     p = sub.add_parser("articles", help="list the articles (norms) rightsmap tags with")
