@@ -25,6 +25,7 @@ _EXPORTS = {
     "tagger": ["Tagger", "load", "tag"],
     "training": ["evaluate", "suggest_labels", "train"],
     "types": ["Evidence", "Recommendation", "Suggestion", "Tag", "TagResult"],
+    "upr": ["RecommendationIndex", "import_recommendations"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Norm",
     "NormsError",
     "Recommendation",
+    "RecommendationIndex",
     "RightsmapError",
     "Suggestion",
     "Tag",
@@ -48,6 +50,7 @@ __all__ = [
     "evaluate",
     "get_embedder",
     "get_norm",
+    "import_recommendations",
     "load",
     "load_labelled",
     "load_norms",
@@ -68,6 +71,7 @@ if TYPE_CHECKING:
     from .tagger import Tagger, load, tag
     from .training import evaluate, suggest_labels, train
     from .types import Evidence, Recommendation, Suggestion, Tag, TagResult
+    from .upr import RecommendationIndex, import_recommendations
 
 
 def __getattr__(name: str) -> Any:

@@ -394,9 +394,11 @@ def _jsonl_to_parquet(source: Path, target: Path, columns: list[str]) -> None:
 
 
 def tagged_values(result: TagResult, notes: Sequence[str] = ()) -> dict[str, str]:
-    """The added columns for one tagged text (``ADDED_COLUMNS``)."""
+    """The added columns for one tagged text (``ADDED_COLUMNS``, and ``recommendations``: the
+    `;`-joined IDs of the past UPR recommendations found, when a UPR index is installed)."""
     top = result.tags[0] if result.tags else None
     return {
+        "recommendations": ";".join(r.id for r in result.recommendations),
         "rights": ";".join(t.article for t in result.tags),
         "top_article": top.article if top else "",
         "top_confidence": f"{top.confidence:.3f}" if top else "",
@@ -499,12 +501,13 @@ def tag_csv(
     columns, records = read_table(source, text_column, [id_column] if id_column else [])
     tagger = model if isinstance(model, Tagger) else load(model)
     summary = BatchSummary(output=target)
-    replaced = [c for c in ADDED_COLUMNS if c in columns]
+    added = _added_columns(tagger)
+    replaced = [c for c in added if c in columns]
     if replaced:
         summary.warnings.append(
             f"the input already has column(s) {', '.join(replaced)}: the output replaces them"
         )
-    out_columns = columns + [c for c in ADDED_COLUMNS if c not in columns]
+    out_columns = columns + [c for c in added if c not in columns]
     state: dict[str, Any] = {
         "version": _STATE_VERSION,
         "input": str(source.resolve()),
@@ -584,9 +587,14 @@ def tag_frame(
             added += [tagged_values(r) for r in memo.tag(texts[i : i + CHUNK_ROWS])]
             bar.update(min(CHUNK_ROWS, len(texts) - i))
     out = df.copy()
-    for name in ADDED_COLUMNS:
+    for name in _added_columns(tagger):
         out[name] = [a[name] for a in added]
     return out
+
+
+def _added_columns(tagger: Tagger) -> tuple[str, ...]:
+    """``ADDED_COLUMNS``, plus ``recommendations`` when the tagger has a UPR index."""
+    return (*ADDED_COLUMNS, "recommendations") if tagger._upr_index(None) is not None else ADDED_COLUMNS
 
 
 def write_table(path: str | Path, columns: list[str], rows: list[dict[str, str]], raw: bool = False) -> Path:

@@ -23,6 +23,8 @@ EPILOG = """examples:
   rightsmap tag --json --top-k 5 --min-confidence 0 "Police took my phone at the protest."
   rightsmap tag-csv examples/testimonies.csv --text-column text -o tagged.csv
   rightsmap articles --instrument ICESCR
+  rightsmap upr import recommendations.jsonl
+  rightsmap upr search "police killed my son" --state "United States of America" --response Supported
 
 Every tag is a draft for human review, never legal advice."""
 
@@ -46,6 +48,11 @@ def _print_result(result: TagResult, index: int | None = None) -> None:
         print(f"  {t.confidence:5.2f}  {t.article:<10} {t.title}")
         if t.evidence:
             print(f"         evidence: “{_shorten(t.evidence[0].text, 80)}”")
+    if result.recommendations:
+        print("  past UPR recommendations:")
+    for r in result.recommendations:
+        print(f"  {r.score:5.2f}  {r.id} [{r.response}] from {', '.join(r.recommending_states)}")
+        print(f"         “{_shorten(r.text, 80)}”")
     print()
 
 
@@ -54,7 +61,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     texts = args.text if args.text and args.text != ["-"] else [sys.stdin.read()]
     tagger = load(args.model)
-    results = tagger.tag(texts, top_k=args.top_k, min_confidence=args.min_confidence)
+    if args.index:
+        tagger.use_index(args.index)
+    results = tagger.tag(texts, args.top_k, args.min_confidence, args.recommendations)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
     else:
@@ -212,6 +221,56 @@ def cmd_suggest_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upr_import(args: argparse.Namespace) -> int:
+    from .tagger import load
+    from .upr import default_index_path, import_recommendations
+
+    tagger = load(args.model)
+    done = import_recommendations(
+        args.input, args.index, args.format, tagger.embedder, progress=None if not args.quiet else False
+    )
+    report = done.report
+    print(
+        f"Read {done.read} recommendations from {args.input} (format {report.format}); "
+        f"{done.added} new, {done.updated} already in the index (merged by ID), {done.encoded} encoded."
+    )
+    if report.duplicates:
+        print(f"  {report.duplicates} duplicate IDs in the file were merged into one record each")
+    if report.skipped:
+        print(f"  {report.skipped} rows that are not UPR recommendations were skipped")
+    for problem in report.problems[:20]:
+        print(f"  ! {problem}")
+    if len(report.problems) > 20:
+        print(f"  ! ... and {len(report.problems) - 20} more problem rows")
+    print(f"The index at {args.index or default_index_path()} now holds {done.total} recommendations.")
+    return 0
+
+
+def cmd_upr_search(args: argparse.Namespace) -> int:
+    from .upr import search
+
+    found = search(
+        args.text,
+        args.k,
+        args.state,
+        args.cycle,
+        args.response,
+        args.index,
+        args.model,
+        "cosine" if args.cosine else "combined",
+    )
+    if args.json:
+        print(json.dumps([r.__dict__ for r in found], ensure_ascii=False, indent=2))
+        return 0
+    if not found:
+        print("no recommendation passes the filters")
+    for r in found:
+        where = f"{r.state_under_review}, cycle {r.cycle}" + (f", para. {r.paragraph}" if r.paragraph else "")
+        print(f"{r.score:5.2f}  {r.id}  [{r.response}] from {', '.join(r.recommending_states)} ({where})")
+        print(f"       {_shorten(r.text, 100)}")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .training import evaluate
 
@@ -275,6 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="show tags with confidence >= P instead of the model's thresholds (0 = full ranking)",
     )
     _model_option(p)
+    p.add_argument(
+        "--recommendations",
+        type=int,
+        default=None,
+        metavar="K",
+        help="attach K past UPR recommendations per text (default: 5 if a UPR index is installed)",
+    )
+    p.add_argument(
+        "--index", default=None, metavar="DIR", help="a UPR index folder (default: the installed one)"
+    )
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser(
@@ -371,6 +440,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, metavar="OUT", help="write the picked rows to this CSV")
     _model_option(p)
     p.set_defaults(func=cmd_suggest_labels)
+
+    upr = sub.add_parser(
+        "upr",
+        help="past UPR recommendations: import an export into a local index, search it",
+        description="Import the UPR recommendations you downloaded (canonical JSON lines, an OHCHR "
+        "UHRI export, or a UPR Info CSV export) into a local index, and search it.",
+    )
+    upr_sub = upr.add_subparsers(dest="upr_command", metavar="COMMAND", required=True)
+    p = upr_sub.add_parser(
+        "import",
+        help="import an export into the index (merging by ID)",
+        description="Read an export and merge it into the index by recommendation ID. The new index is "
+        "built aside and switched in atomically: a failed import leaves the old one untouched.",
+    )
+    p.add_argument("input", help="the exported file (.jsonl, UHRI .xlsx/.json/.csv, UPR Info .csv)")
+    p.add_argument(
+        "--format", default="auto", choices=["auto", "jsonl", "uhri", "uprinfo"], help="default: auto"
+    )
+    p.add_argument(
+        "--index", default=None, metavar="DIR", help="index folder (default: your user-data folder)"
+    )
+    _model_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_upr_import)
+    p = upr_sub.add_parser(
+        "search",
+        help="the past recommendations most relevant to a text",
+        description="Rank the index's recommendations by similarity to the text plus agreement "
+        "between the text's tags and each recommendation's articles (--cosine: similarity only).",
+    )
+    p.add_argument("text", help="a testimony or a topic")
+    p.add_argument("-k", type=int, default=10, help="how many (default: 10)")
+    p.add_argument("--state", default=None, help='State under review, e.g. "United States of America"')
+    p.add_argument("--response", default=None, help="Supported or Noted")
+    p.add_argument("--cycle", type=int, default=None, help="UPR cycle (1-4)")
+    p.add_argument("--cosine", action="store_true", help="rank by text similarity alone")
+    p.add_argument(
+        "--index", default=None, metavar="DIR", help="index folder (default: your user-data folder)"
+    )
+    _model_option(p)
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_upr_search)
 
     p = sub.add_parser("articles", help="list the articles (norms) rightsmap tags with")
     p.add_argument("--instrument", choices=["UDHR", "ICCPR", "ICESCR"], help="only this instrument")

@@ -20,12 +20,13 @@ import numpy as np
 from .classifier import RightsClassifier, ZeroShotScorer
 from .dataset import LabelledSet
 from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, get_embedder
-from .errors import ModelError
+from .errors import DataError, ModelError
 from .evaluation import report
 from .norms import LABELS, Norm, load_norms, norms_fingerprint, udhr_counterparts
 from .resources import data_path
 from .text import Sentence, clean, split_sentences
 from .types import Evidence, Tag, TagResult
+from .upr import RecommendationIndex, default_index_path
 
 FORMAT = "rightsmap-model"
 FORMAT_VERSION = 1
@@ -159,26 +160,48 @@ class Tagger:
 
     @overload
     def tag(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]
-        self, texts: str, top_k: int | None = ..., min_confidence: float | None = ...
+        self,
+        texts: str,
+        top_k: int | None = ...,
+        min_confidence: float | None = ...,
+        recommendations: int | None = ...,
+        upr_filter: dict[str, Any] | None = ...,
     ) -> TagResult: ...
     @overload
     def tag(
-        self, texts: Sequence[str], top_k: int | None = ..., min_confidence: float | None = ...
+        self,
+        texts: Sequence[str],
+        top_k: int | None = ...,
+        min_confidence: float | None = ...,
+        recommendations: int | None = ...,
+        upr_filter: dict[str, Any] | None = ...,
     ) -> list[TagResult]: ...
 
     def tag(
-        self, texts: str | Sequence[str], top_k: int | None = None, min_confidence: float | None = None
+        self,
+        texts: str | Sequence[str],
+        top_k: int | None = None,
+        min_confidence: float | None = None,
+        recommendations: int | None = None,
+        upr_filter: dict[str, Any] | None = None,
     ) -> TagResult | list[TagResult]:
         """Tag one text (returns a TagResult) or a list of texts (returns a list).
 
         By default the model's decision rule picks the tags (``score_texts`` describes it), and a
         text the model judges to engage no right gets no tag. ``min_confidence`` replaces both with
         one floor (0.0 gives the full ranking); ``top_k`` keeps at most that many tags.
+
+        ``recommendations``: how many past UPR recommendations to attach to each tagged text
+        (default: 5 when a UPR index is installed, else none; see ``rightsmap upr import``);
+        ``upr_filter`` narrows them, e.g. ``{"state": "United States of America", "response":
+        "Supported", "cycle": 3}``.
         """
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
         if min_confidence is not None and not 0.0 <= float(min_confidence) <= 1.0:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence!r}")
+        index = self._upr_index(recommendations)
+        k = (5 if recommendations is None else recommendations) if index is not None else 0
         single = isinstance(texts, str)
         batch = _check_texts([texts] if single else texts)  # type: ignore[list-item]
         results: list[TagResult] = []
@@ -191,11 +214,39 @@ class Tagger:
             else:
                 keep = proba >= min_confidence
             first = np.searchsorted(encoded.owner, np.arange(len(chunk)))
+            recs = index.search(encoded.docs, proba, k, **(upr_filter or {})) if index and k else None
             for d, text in enumerate(chunk):
                 rows = sent_scores[first[d] : first[d] + len(sentences[d])]
                 tags = self._tags(proba[d], keep[d], rows, sentences[d], top_k)
-                results.append(TagResult(text=text, tags=tags, warnings=warnings[d]))
+                found = recs[d] if recs is not None and tags else []
+                results.append(TagResult(text=text, tags=tags, recommendations=found, warnings=warnings[d]))
         return results[0] if single else results
+
+    def use_index(self, index: str | Path | RecommendationIndex | None) -> Tagger:
+        """Attach a UPR recommendation index (a folder or a loaded one) for ``tag``; None detaches."""
+        if index is not None and not isinstance(index, RecommendationIndex):
+            index = RecommendationIndex.load(index)
+        if index is not None:
+            index.check_embedder(self.embedder)
+        self._index: RecommendationIndex | None = index
+        self._index_checked = True
+        return self
+
+    def _upr_index(self, wanted: int | None) -> RecommendationIndex | None:
+        """The attached index, else the installed one if there is one (loaded once)."""
+        if wanted is not None and (not isinstance(wanted, int) or wanted < 0):
+            raise ValueError(f"recommendations must be a non-negative integer or None, got {wanted!r}")
+        if wanted == 0:
+            return None
+        if not getattr(self, "_index_checked", False):
+            installed = (default_index_path() / "CURRENT").is_file()
+            self.use_index(default_index_path() if installed else None)
+        if self._index is None and wanted:
+            raise DataError(
+                f"recommendations={wanted} needs a UPR index: none at {default_index_path()}; "
+                "import one with `rightsmap upr import FILE` or attach one with use_index()"
+            )
+        return self._index
 
     def _tags(
         self,
@@ -319,7 +370,11 @@ def load(path: str | Path | None = None) -> Tagger:
 
 
 def tag(
-    texts: str | Sequence[str], top_k: int | None = None, min_confidence: float | None = None
+    texts: str | Sequence[str],
+    top_k: int | None = None,
+    min_confidence: float | None = None,
+    recommendations: int | None = None,
+    upr_filter: dict[str, Any] | None = None,
 ) -> TagResult | list[TagResult]:
     """Tag with the default model; see ``Tagger.tag``.
 
@@ -327,7 +382,7 @@ def tag(
     >>> r.tags[0].article                                        # doctest: +SKIP
     'UDHR-25'
     """
-    return load().tag(texts, top_k=top_k, min_confidence=min_confidence)
+    return load().tag(texts, top_k, min_confidence, recommendations, upr_filter)
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:

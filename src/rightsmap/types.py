@@ -30,7 +30,7 @@ class Tag:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A past UPR recommendation that a testimony supports."""
+    """A past UPR recommendation that a testimony supports (``score``: higher is more relevant)."""
 
     id: str
     text: str
@@ -39,6 +39,10 @@ class Recommendation:
     cycle: int | None
     response: str
     score: float
+    session: int | None = None
+    document_symbol: str = ""
+    paragraph: str = ""
+    articles: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
