@@ -11,9 +11,10 @@ response, themes``. Importers read three sources:
   joint recommendations, listed once per recommending State, become one record.
 
 An index is a folder holding versions (``v-<time>/``: ``records.jsonl``, ``vectors.npy``,
-``articles.npy``, ``manifest.json``) and a ``CURRENT`` file naming the live one. An import builds
-a new version aside and switches ``CURRENT`` atomically, so a failed import leaves the old index
-untouched. Nothing here is bundled: users point the importer at their own download.
+``columns.npz`` (what search filters and ranks on), ``manifest.json``) and a ``CURRENT`` file
+naming the live one. An import builds a new version aside and switches ``CURRENT`` atomically,
+so a failed import leaves the old index untouched. Nothing here is bundled: users point the
+importer at their own download.
 """
 
 from __future__ import annotations
@@ -377,18 +378,47 @@ def _state_key(name: str) -> str:
 class RecommendationIndex:
     """Recommendations with their embeddings and articles, searchable by text and tags."""
 
-    def __init__(self, records: list[dict[str, Any]], vectors: np.ndarray, manifest: dict[str, Any]):
-        self.records, self.vectors, self.manifest = records, vectors, manifest
-        self.articles = np.zeros((len(records), len(LABELS)), dtype=bool)
-        index = {a: j for j, a in enumerate(LABELS)}
-        for i, rec in enumerate(records):
-            self.articles[i, [index[a] for a in rec.get("articles", [])]] = True
-        self._states = np.array([_state_key(r["state_under_review"]) for r in records], dtype=object)
-        self._cycles = np.array([r.get("cycle") or 0 for r in records])
-        self._responses = np.array([(r.get("response") or "").casefold() for r in records], dtype=object)
+    def __init__(
+        self,
+        records: list[dict[str, Any]] | None,
+        vectors: np.ndarray,
+        manifest: dict[str, Any],
+        columns: dict[str, np.ndarray] | None = None,
+        source: Path | None = None,
+    ):
+        """In memory from ``records``; or (``load``) from precomputed ``columns`` with the records
+        read from ``source`` only when one is needed."""
+        self.vectors, self.manifest = vectors, manifest
+        self._records, self._source = records, source
+        cols = columns if columns is not None else _columns(records or [])
+        self._offsets = cols["offsets"]
+        self._article_columns = cols["articles"]  # padded with len(LABELS): a zero probability
+        self._state_names = cols["states"]
+        self._cycles = cols["cycles"]
+        self._responses = cols["responses"]
+        names = np.unique(self._state_names)
+        keys = np.array([_state_key(str(n)) for n in names], dtype=object)
+        self._states = keys[np.searchsorted(names, self._state_names)] if len(names) else keys
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.vectors)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Every record (read from disk on first use for a loaded index)."""
+        if self._records is None:
+            assert self._source is not None
+            with self._source.open(encoding="utf-8") as handle:
+                self._records = [json.loads(line) for line in handle]
+        return self._records
+
+    def record(self, i: int) -> dict[str, Any]:
+        """Record ``i``, read alone from disk when the records are not in memory."""
+        if self._records is not None or self._source is None:
+            return self.records[i]
+        with self._source.open("rb") as handle:
+            handle.seek(int(self._offsets[i]))
+            return json.loads(handle.readline())
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RecommendationIndex:
@@ -403,11 +433,11 @@ class RecommendationIndex:
         version = root / current.read_text(encoding="utf-8").strip()
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         vectors = np.load(version / "vectors.npy", allow_pickle=False)
-        with (version / "records.jsonl").open(encoding="utf-8") as handle:
-            records = [json.loads(line) for line in handle]
-        if len(records) != len(vectors):
-            raise DataError(f"{version}: {len(records)} records but {len(vectors)} vectors")
-        return cls(records, vectors, manifest)
+        with np.load(version / "columns.npz", allow_pickle=False) as npz:
+            columns = {k: npz[k] for k in npz.files}
+        if len(columns["offsets"]) != len(vectors):
+            raise DataError(f"{version}: {len(columns['offsets'])} records but {len(vectors)} vectors")
+        return cls(None, vectors, manifest, columns, version / "records.jsonl")
 
     def check_embedder(self, embedder: Embedder) -> None:
         """Raise ModelError unless the index was embedded by this embedder."""
@@ -426,7 +456,7 @@ class RecommendationIndex:
         if state:
             keep &= self._states == _state_key(state)
             if not keep.any():
-                names = sorted({r["state_under_review"] for r in self.records})
+                names = sorted({str(n) for n in self._state_names})
                 close = difflib.get_close_matches(state, names, n=3)
                 hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
                 raise DataError(f"no recommendation to {state!r} in the index.{hint}")
@@ -442,10 +472,10 @@ class RecommendationIndex:
         sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
         if proba is None:
             return sims
-        agreement = np.zeros_like(sims)
-        for j in np.flatnonzero(self.articles.any(axis=0)):
-            np.maximum(agreement, np.outer(proba[:, j], self.articles[:, j]), out=agreement)
-        return sims + AGREEMENT_WEIGHT * agreement
+        padded = np.hstack([np.asarray(proba, dtype=np.float32), np.zeros((len(proba), 1), np.float32)])
+        for row, p in zip(sims, padded, strict=True):
+            row += AGREEMENT_WEIGHT * p[self._article_columns].max(axis=1)
+        return sims
 
     def search(
         self,
@@ -458,12 +488,41 @@ class RecommendationIndex:
     ) -> list[list[Recommendation]]:
         """The ``k`` best recommendations for each query vector (and its tag probabilities)."""
         keep = self.mask(state, cycle, response)
-        scores = np.where(keep, self.scores(vectors, proba), -np.inf)
+        scores = self.scores(vectors, proba)
+        if not keep.all():
+            scores[:, ~keep] = -np.inf
         out = []
+        k = min(k, int(keep.sum()))
         for row in scores:
-            top = np.argsort(-row, kind="stable")[: min(k, int(keep.sum()))]
-            out.append([_recommendation(self.records[i], float(row[i])) for i in top])
+            best = np.argpartition(-row, k - 1)[:k] if k else np.zeros(0, dtype=int)
+            top = best[np.argsort(-row[best], kind="stable")]
+            out.append([_recommendation(self.record(int(i)), float(row[i])) for i in top])
         return out
+
+
+def _columns(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """The arrays search needs, one row per record (saved beside the records as columns.npz)."""
+    index = {a: j for j, a in enumerate(LABELS)}
+    width = max((len(r.get("articles", [])) for r in records), default=1) or 1
+    articles = np.full((len(records), width), len(LABELS), dtype=np.int16)
+    offsets = np.zeros(len(records), dtype=np.int64)
+    position = 0
+    for i, rec in enumerate(records):
+        cols = [index[a] for a in rec.get("articles", [])]
+        articles[i, : len(cols)] = cols
+        offsets[i] = position
+        position += len(_line(rec))
+    return {
+        "offsets": offsets,
+        "articles": articles,
+        "states": np.array([r["state_under_review"] for r in records], dtype=str),
+        "cycles": np.array([r.get("cycle") or 0 for r in records], dtype=np.int32),
+        "responses": np.array([(r.get("response") or "").casefold() for r in records], dtype=str),
+    }
+
+
+def _line(rec: dict[str, Any]) -> bytes:
+    return (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _recommendation(rec: dict[str, Any], score: float) -> Recommendation:
@@ -572,10 +631,11 @@ def _write_version(
     build = root / f".{name}.tmp"
     build.mkdir()
     try:
-        with (build / "records.jsonl").open("w", encoding="utf-8") as handle:
+        with (build / "records.jsonl").open("wb") as handle:
             for rec in records:
-                handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                handle.write(_line(rec))
         np.save(build / "vectors.npy", vectors)
+        np.savez(build / "columns.npz", **_columns(records))  # type: ignore[arg-type]  # numpy stubs
         manifest = {
             "format": "rightsmap-upr-index",
             "format_version": 1,

@@ -1,0 +1,127 @@
+"""Retrieval of past UPR recommendations: quality on our judged set, import and search speed.
+
+    python benchmarks/retrieval.py            # needs ../shared/data (the real exports)
+    python benchmarks/retrieval.py --quick    # judged set only
+
+1. Quality: our own testimonies (benchmarks/judged_upr_usa3.jsonl), each with the US cycle-3
+   recommendations a US organizer would cite, judged by us by reading all 347 recommendations
+   (never by looking at a ranking). Precision@5 and nDCG@10 (binary gains) of plain cosine
+   similarity and of our ranking (cosine + agreement of tags and articles), averaged over the
+   testimonies that have at least one relevant recommendation.
+2. Speed on the 42,013-record UPR Info file: import throughput against the raw throughput of the
+   model's embedder on the same texts, index load time, and search time per query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import rightsmap
+from rightsmap import upr
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[1] / "shared" / "data"
+
+
+def precision_at(ranked: list[str], relevant: set[str], k: int) -> float:
+    return sum(r in relevant for r in ranked[:k]) / k
+
+
+def ndcg_at(ranked: list[str], relevant: set[str], k: int) -> float:
+    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(ranked[:k]) if r in relevant)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+    return dcg / ideal if ideal else 0.0
+
+
+def quality(tagger: rightsmap.Tagger, work: Path) -> None:
+    judged = [json.loads(line) for line in (HERE / "judged_upr_usa3.jsonl").read_text().splitlines() if line]
+    upr.import_recommendations(
+        SHARED / "upr-usa-cycle3" / "recommendations.jsonl",
+        work / "usa",
+        embedder=tagger.embedder,
+        progress=False,
+    )
+    index = upr.RecommendationIndex.load(work / "usa")
+    scored = [j for j in judged if j["relevant"]]
+    print(
+        f"Judged set: {len(judged)} testimonies ({len(scored)} with relevant recommendations, "
+        f"mean {statistics.mean(len(j['relevant']) for j in scored):.1f} each); 347 US cycle-3 "
+        "recommendations\n"
+    )
+    print("| ranking | precision@5 | nDCG@10 |\n|---|---|---|")
+    for ranking in ("cosine", "combined"):
+        p5, n10 = [], []
+        for j in scored:
+            found = upr.search(j["text"], k=10, index=index, model=tagger, ranking=ranking)
+            ids = [r.id for r in found]
+            p5.append(precision_at(ids, set(j["relevant"]), 5))
+            n10.append(ndcg_at(ids, set(j["relevant"]), 10))
+        name = "plain cosine" if ranking == "cosine" else "rightsmap (cosine + tag agreement)"
+        print(f"| {name} | {statistics.mean(p5):.3f} | {statistics.mean(n10):.3f} |")
+
+
+def speed(tagger: rightsmap.Tagger, work: Path) -> None:
+    source = SHARED / "upr-info-sessions1-20" / "recommendations.jsonl"
+    texts = [json.loads(line)["text"] for line in source.read_text(encoding="utf-8").splitlines()]
+    embedder = tagger.embedder
+    embedder.encode(texts[:64])
+    t = time.perf_counter()
+    embedder.encode(texts)
+    raw = len(texts) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    done = upr.import_recommendations(source, work / "info", embedder=embedder, progress=False)
+    imported = len(texts) / (time.perf_counter() - t)
+    loads = []
+    for _ in range(3):
+        t = time.perf_counter()
+        index = upr.RecommendationIndex.load(work / "info")
+        loads.append(time.perf_counter() - t)
+    queries = tagger.embedder.encode(texts[:200:2])
+    proba = tagger.predict_proba(texts[:200:2])
+    times = []
+    for q, p in zip(queries, proba, strict=True):
+        t = time.perf_counter()
+        index.search(q[None, :], p[None, :], k=10)
+        times.append(time.perf_counter() - t)
+    end_to_end = []
+    for text in texts[1:40:4]:
+        t = time.perf_counter()
+        upr.search(text, k=10, index=index, model=tagger)
+        end_to_end.append(time.perf_counter() - t)
+    print(f"\nUPR Info file: {len(texts):,} rows -> {done.total:,} records (canonical JSON lines)\n")
+    print("| measure | value |\n|---|---|")
+    print(f"| raw `embedder.encode()` on the texts | {raw:.0f} rows/s |")
+    print(
+        f"| `upr import` (read, merge, encode, write) | {imported:.0f} rows/s ({imported / raw:.2f} x raw) |"
+    )
+    print(f"| index load (median of 3) | {statistics.median(loads):.2f} s |")
+    print(f"| search, query vector given, k=10 (median of 100) | {1000 * statistics.median(times):.1f} ms |")
+    print(
+        f"| `upr.search(text)`: encode + tag + search (median of 10) | "
+        f"{1000 * statistics.median(end_to_end):.1f} ms |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="judged set only")
+    args = parser.parse_args()
+    if not SHARED.is_dir():
+        raise SystemExit(f"needs the real exports in {SHARED}")
+    tagger = rightsmap.load()
+    with tempfile.TemporaryDirectory(prefix="rightsmap-retrieval-") as tmp:
+        quality(tagger, Path(tmp))
+        if not args.quick:
+            speed(tagger, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
