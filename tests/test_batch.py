@@ -250,3 +250,15 @@ def test_jsonl_bad_lines_are_reported_not_dropped(tmp_path, tagger):
     assert [e["line"] for e in errors] == ["2", "3", "5"]
     assert "not valid JSON" in errors[0]["problem"] and "'extra'" in errors[1]["problem"]
     assert "no 'text' field" in errors[2]["problem"] and summary.errors == 3
+
+
+def test_redact_option_keeps_no_personal_information(tmp_path, tagger):
+    text = (
+        "Officer Kevin Walsh beat my son Jamal. Call me at 415-555-0182. The Oakland Police never answered."
+    )
+    src = write_csv(tmp_path / "in.csv", [("r1", text)])
+    tag_csv(src, tmp_path / "out.csv", model=tagger, progress=False, redact=True)
+    row = read_csv(tmp_path / "out.csv")[0]
+    for secret in ("Kevin", "Walsh", "Jamal", "555-0182"):
+        assert secret not in row["text"] and secret not in row["rights_json"]
+    assert "Oakland Police" in row["text"] and row["rights"]  # still tagged

@@ -1,3 +1,5 @@
+import itertools
+
 from rightsmap.text import clean, split_sentences
 
 
@@ -35,3 +37,39 @@ def test_clean_keeps_length_so_offsets_hold():
 
 def test_whitespace_only_text_has_no_sentence():
     assert split_sentences(" \n\t ") == []
+
+
+PARAGRAPH = (
+    "My name is Denise Carter and I live at 2217 Bryant Street, Apt 4 in San Francisco. On March 3 "
+    "Officer Kevin Walsh of the San Francisco Police Department stopped my son Jamal outside the "
+    "Tenderloin clinic. Call me at (415) 555-0182 or write to denise.carter+sf@example.org. His booking "
+    "number is SF-2291847 and my SSN is 123-45-6789. The San Francisco Housing Authority never answered."
+)
+
+
+def test_redact_removes_every_planted_name_and_number_and_keeps_places_and_agencies():
+    from rightsmap import redact
+
+    out = redact(PARAGRAPH)
+    for secret in ("Denise", "Carter", "2217 Bryant", "Kevin", "Walsh", "Jamal", "555-0182", "denise.carter",
+                   "SF-2291847", "123-45-6789"):  # fmt: skip
+        assert secret not in out, secret
+    for kept in (
+        "San Francisco Police Department",
+        "San Francisco Housing Authority",
+        "San Francisco",
+        "Tenderloin",
+    ):
+        assert kept in out, kept
+    assert (
+        "[PERSON]" in out and "[PHONE]" in out and "[EMAIL]" in out and "[ADDRESS]" in out and "[ID]" in out
+    )
+
+
+def test_pii_spans_point_into_the_text():
+    from rightsmap.text import pii_spans
+
+    spans = pii_spans(PARAGRAPH)
+    assert ("(415) 555-0182", "PHONE") in [(PARAGRAPH[a:b], label) for a, b, label in spans]
+    assert all(0 <= a < b <= len(PARAGRAPH) for a, b, _ in spans)
+    assert spans == sorted(spans) and all(s[1] <= t[0] for s, t in itertools.pairwise(spans))

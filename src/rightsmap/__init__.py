@@ -23,6 +23,7 @@ _EXPORTS = {
     "errors": ["DataError", "ModelError", "NormsError", "RightsmapError", "UnknownLabelError"],
     "norms": ["LABELS", "Norm", "get_norm", "load_norms", "parse_label"],
     "tagger": ["Tagger", "load", "tag"],
+    "text": ["redact"],
     "training": ["evaluate", "suggest_labels", "train"],
     "types": ["Evidence", "Recommendation", "Suggestion", "Tag", "TagResult"],
     "upr": ["RecommendationIndex", "import_recommendations"],
@@ -55,6 +56,7 @@ __all__ = [
     "load_labelled",
     "load_norms",
     "parse_label",
+    "redact",
     "suggest_labels",
     "tag",
     "tag_csv",
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     from .errors import DataError, ModelError, NormsError, RightsmapError, UnknownLabelError
     from .norms import LABELS, Norm, get_norm, load_norms, parse_label
     from .tagger import Tagger, load, tag
+    from .text import redact
     from .training import evaluate, suggest_labels, train
     from .types import Evidence, Recommendation, Suggestion, Tag, TagResult
     from .upr import RecommendationIndex, import_recommendations

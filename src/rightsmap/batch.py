@@ -28,6 +28,7 @@ from tqdm import tqdm
 from .dataset import check_columns
 from .errors import DataError
 from .tagger import Tagger, load
+from .text import redact as redact_text
 from .types import TagResult
 
 if TYPE_CHECKING:
@@ -475,6 +476,7 @@ def tag_csv(
     resume: bool = False,
     on_error: str = "report",
     raw: bool = False,
+    redact: bool = False,
     progress: bool | None = None,
     chunk_size: int = CHUNK_ROWS,
 ) -> BatchSummary:
@@ -486,7 +488,9 @@ def tag_csv(
     number to ``OUT.errors.csv`` (``on_error="report"``) or stop the run (``"fail"``). Cells that
     a spreadsheet would run as formulas are escaped in CSV/TSV output unless ``raw``. The input
     file is never modified. Without ``output`` nothing is written; the summary is returned.
-    ``id_column``, if given, must exist (it names rows in the printed summary).
+    ``id_column``, if given, must exist (it names rows in the printed summary). ``redact``
+    replaces names, phone numbers, e-mails, street addresses and ID numbers in the text column
+    before tagging (see ``rightsmap.redact``), so neither the text nor the evidence keeps them.
     """
     if on_error not in ("report", "fail"):
         raise ValueError(f"on_error must be 'report' or 'fail', got {on_error!r}")
@@ -516,6 +520,7 @@ def tag_csv(
         "text_column": text_column,
         "model": _model_id(tagger),
         "raw": raw,
+        "redact": redact,
         "rows_done": 0,
         "output_bytes": 0,
         "errors_bytes": 0,
@@ -552,12 +557,12 @@ def tag_csv(
                     continue
                 chunk.append(row)
                 if len(chunk) == chunk_size:
-                    _process(chunk, text_column, memo, writer, errors, summary, on_error, source)
+                    _process(chunk, text_column, memo, writer, errors, summary, on_error, source, redact)
                     _checkpoint(state, summary, writer, errors, target)
                     bar.update(len(chunk))
                     chunk = []
             if chunk:
-                _process(chunk, text_column, memo, writer, errors, summary, on_error, source)
+                _process(chunk, text_column, memo, writer, errors, summary, on_error, source, redact)
                 _checkpoint(state, summary, writer, errors, target)
                 bar.update(len(chunk))
     finally:
@@ -632,7 +637,7 @@ def _resume_state(state_file: Path, fresh: dict[str, Any], resume: bool) -> dict
             f"an interrupted run left {state_file.name} ({done} rows done): pass --resume "
             "(resume=True) to continue it, or delete it and its .partial files to start over"
         )
-    same = ("version", "input", "input_size", "input_mtime_ns", "text_column", "model", "raw")
+    same = ("version", "input", "input_size", "input_mtime_ns", "text_column", "model", "raw", "redact")
     changed = [k for k in same if saved.get(k) != fresh[k]]
     if changed:
         raise DataError(
@@ -651,12 +656,17 @@ def _process(
     summary: BatchSummary,
     on_error: str,
     source: Path,
+    redact: bool = False,
 ) -> None:
     """Tag one chunk of records and write them (malformed ones to the errors file)."""
     good = [r for r in chunk if r.values is not None]
     bad = [r for r in chunk if r.values is None]
     if bad and on_error == "fail":
         raise DataError(f"{source}, line {bad[0].line}: {bad[0].problem}")
+    if redact:
+        for row in good:
+            assert row.values is not None
+            row.values[text_column] = redact_text(row.values[text_column])
     results = memo.tag([r.values[text_column] for r in good if r.values is not None])
     out = []
     for row, result in zip(good, results, strict=True):

@@ -87,6 +87,7 @@ def cmd_tag_csv(args: argparse.Namespace) -> int:
             resume=args.resume,
             on_error=args.on_error,
             raw=args.raw,
+            redact=args.redact,
             progress=None if not args.quiet else False,
         )
     except KeyboardInterrupt:
@@ -380,6 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--raw",
         action="store_true",
         help="do not escape cells starting with = + - @ (spreadsheet formula injection)",
+    )
+    p.add_argument(
+        "--redact",
+        action="store_true",
+        help="replace names, phone numbers, e-mails, street addresses and ID numbers in the text "
+        "before tagging, so the output keeps none of them (slower: runs spaCy's entity recogniser)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tag_csv)

