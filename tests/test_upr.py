@@ -214,7 +214,7 @@ def test_upr_info_csv_mac_roman_with_joint_recommendations_merged(tmp_path):
     assert housing["recommending_states"] == ["Cuba", "Iran"] and housing["response"] == "Supported"
     assert housing["cycle"] == 1 and "UDHR-25" in housing["articles"]
     assert death["state_under_review"] == "Côte d'Ivoire" and death["cycle"] == 2
-    assert report.problems == ["line 5: empty Text"]
+    assert report.problems == ["line 5: fewer fields than the header has"]
 
 
 def test_unknown_format_and_missing_file_are_explained(tmp_path):
@@ -279,6 +279,8 @@ def test_search_ranks_and_filters(index, tagger):
     assert upr.search("we sleep in our car since the eviction", k=1, index=index, model=tagger)[0].id == "X-2"
     only = upr.search("police", k=5, state="USA", response="accepted", cycle=3, index=index, model=tagger)
     assert [r.id for r in only] == ["X-1"]
+    with pytest.raises(ValueError, match="positive"):
+        upr.search("police", k=0, index=index, model=tagger)
     with pytest.raises(DataError, match="Did you mean 'Canada'"):
         upr.search("police", state="Canadaa", index=index, model=tagger)
 

@@ -303,6 +303,15 @@ def _text_column(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _index_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--index",
+        default=None,
+        metavar="DIR",
+        help="UPR index folder (default: the one in your user-data folder)",
+    )
+
+
 def _model_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, metavar="DIR", help="a model directory (default: bundled model)")
 
@@ -342,9 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="attach K past UPR recommendations per text (default: 5 if a UPR index is installed)",
     )
-    p.add_argument(
-        "--index", default=None, metavar="DIR", help="a UPR index folder (default: the installed one)"
-    )
+    _index_option(p)
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser(
@@ -465,9 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", default="auto", choices=["auto", "jsonl", "uhri", "uprinfo"], help="default: auto"
     )
-    p.add_argument(
-        "--index", default=None, metavar="DIR", help="index folder (default: your user-data folder)"
-    )
+    _index_option(p)
     _model_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_upr_import)
@@ -483,9 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--response", default=None, help="Supported or Noted")
     p.add_argument("--cycle", type=int, default=None, help="UPR cycle (1-4)")
     p.add_argument("--cosine", action="store_true", help="rank by text similarity alone")
-    p.add_argument(
-        "--index", default=None, metavar="DIR", help="index folder (default: your user-data folder)"
-    )
+    _index_option(p)
     _model_option(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_upr_search)

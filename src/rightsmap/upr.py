@@ -321,6 +321,9 @@ def _read_uprinfo(text: str, path: Path, report: ImportReport) -> None:
         if None in row:
             report.problems.append(f"line {reader.line_num}: more fields than the header has")
             continue
+        if None in row.values():
+            report.problems.append(f"line {reader.line_num}: fewer fields than the header has")
+            continue
         text_value = " ".join((row[col["Text"]] or "").split())
         if not text_value:
             report.problems.append(f"line {reader.line_num}: empty Text")
@@ -487,6 +490,8 @@ class RecommendationIndex:
         response: str | None = None,
     ) -> list[list[Recommendation]]:
         """The ``k`` best recommendations for each query vector (and its tag probabilities)."""
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
         keep = self.mask(state, cycle, response)
         scores = self.scores(vectors, proba)
         if not keep.all():
