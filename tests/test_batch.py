@@ -101,12 +101,12 @@ class CountingTagger(Tagger):
         super().__init__(real.embedder, real.scorer, real.meta, real.norms)
         self.texts, self.calls, self.fail_after = 0, 0, fail_after
 
-    def tag(self, texts, top_k=None, min_confidence=None):
+    def tag(self, texts, top_k=None, min_confidence=None, suggest=True):
         self.calls += 1
         if self.fail_after is not None and self.calls > self.fail_after:
             raise KeyboardInterrupt  # as if the process were stopped here
         self.texts += len(texts)
-        return super().tag(texts, top_k, min_confidence)
+        return super().tag(texts, top_k, min_confidence, suggest=suggest)
 
 
 def test_identical_texts_are_tagged_once(tmp_path, tagger):

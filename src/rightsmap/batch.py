@@ -420,7 +420,7 @@ class _Memo:
 
     def tag(self, texts: list[str]) -> list[TagResult]:
         todo = list(dict.fromkeys(t for t in texts if t not in self.results))
-        fresh = dict(zip(todo, self.tagger.tag(todo), strict=True)) if todo else {}
+        fresh = dict(zip(todo, self.tagger.tag(todo, suggest=False), strict=True)) if todo else {}
         out = []
         for text in texts:
             result = fresh.get(text) or self.results[text]

@@ -11,12 +11,14 @@ import importlib.metadata
 import json
 import platform
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
 
+from . import framing
 from .classifier import RightsClassifier, ZeroShotScorer
 from .dataset import LabelledSet
 from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, get_embedder
@@ -25,7 +27,7 @@ from .evaluation import report
 from .norms import LABELS, Norm, load_norms, norms_fingerprint, udhr_counterparts
 from .resources import data_path
 from .text import Sentence, clean, split_sentences
-from .types import Evidence, Tag, TagResult
+from .types import Evidence, Recommendation, Tag, TagResult
 from .upr import RecommendationIndex, default_index_path
 
 FORMAT = "rightsmap-model"
@@ -166,6 +168,7 @@ class Tagger:
         min_confidence: float | None = ...,
         recommendations: int | None = ...,
         upr_filter: dict[str, Any] | None = ...,
+        suggest: bool = ...,
     ) -> TagResult: ...
     @overload
     def tag(
@@ -175,6 +178,7 @@ class Tagger:
         min_confidence: float | None = ...,
         recommendations: int | None = ...,
         upr_filter: dict[str, Any] | None = ...,
+        suggest: bool = ...,
     ) -> list[TagResult]: ...
 
     def tag(
@@ -184,6 +188,7 @@ class Tagger:
         min_confidence: float | None = None,
         recommendations: int | None = None,
         upr_filter: dict[str, Any] | None = None,
+        suggest: bool = True,
     ) -> TagResult | list[TagResult]:
         """Tag one text (returns a TagResult) or a list of texts (returns a list).
 
@@ -195,6 +200,9 @@ class Tagger:
         (default: 5 when a UPR index is installed, else none; see ``rightsmap upr import``);
         ``upr_filter`` narrows them, e.g. ``{"state": "United States of America", "response":
         "Supported", "cycle": 3}``.
+
+        ``suggest``: draft framing-and-claiming suggestions (``TagResult.suggestions``, see
+        ``rightsmap.framing``); False skips them, which saves a named-entity pass per text.
         """
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
@@ -219,8 +227,24 @@ class Tagger:
                 rows = sent_scores[first[d] : first[d] + len(sentences[d])]
                 tags = self._tags(proba[d], keep[d], rows, sentences[d], top_k)
                 found = recs[d] if recs is not None and tags else []
-                results.append(TagResult(text=text, tags=tags, recommendations=found, warnings=warnings[d]))
+                result = TagResult(text=text, tags=tags, recommendations=found, warnings=warnings[d])
+                if suggest and tags:
+                    result = replace(result, suggestions=framing.suggest(result, self.norms))
+                results.append(result)
         return results[0] if single else results
+
+    def recommend(
+        self, texts: Sequence[str], index: RecommendationIndex, k: int = 5, **filters: Any
+    ) -> list[list[Recommendation]]:
+        """The ``k`` past UPR recommendations in ``index`` that best match each text (text
+        similarity plus agreement with its tags); ``filters``: state, cycle, response."""
+        index.check_embedder(self.embedder)
+        found: list[list[Recommendation]] = []
+        batch = _check_texts(texts)
+        for i in range(0, len(batch), CHUNK):
+            encoded = self._encode(batch[i : i + CHUNK])[0]
+            found += index.search(encoded.docs, self.scorer.predict_proba(encoded), k, **filters)
+        return found
 
     def use_index(self, index: str | Path | RecommendationIndex | None) -> Tagger:
         """Attach a UPR recommendation index (a folder or a loaded one) for ``tag``; None detaches."""
@@ -375,6 +399,7 @@ def tag(
     min_confidence: float | None = None,
     recommendations: int | None = None,
     upr_filter: dict[str, Any] | None = None,
+    suggest: bool = True,
 ) -> TagResult | list[TagResult]:
     """Tag with the default model; see ``Tagger.tag``.
 
@@ -382,7 +407,7 @@ def tag(
     >>> r.tags[0].article                                        # doctest: +SKIP
     'UDHR-25'
     """
-    return load().tag(texts, top_k, min_confidence, recommendations, upr_filter)
+    return load().tag(texts, top_k, min_confidence, recommendations, upr_filter, suggest)
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:

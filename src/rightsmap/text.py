@@ -102,6 +102,29 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# -- language ------------------------------------------------------------------------------------
+
+_FUNCTION_WORDS = {
+    "en": "the and to of my i was is they we it that for with me our on not but he she have had",
+    "es": "el los las y mi por con se es nos para lo del al pero su fue yo ellos estaba tengo",
+    "fr": "le les des et je il nous pas qui est pour dans sur ne au du mon ma ils elle était j'ai",
+}
+_FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+
+
+def guess_language(text: str) -> str:
+    """``en``, ``es`` or ``fr`` by counting common function words; ``und`` when unsure.
+
+    >>> guess_language("Nos cortaron la luz y el dueño no contesta")
+    'es'
+    """
+    words = re.findall(r"[\w']+", text.casefold())
+    counts = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_SETS.items()}
+    best = max(counts, key=lambda lang: counts[lang])
+    ranked = sorted(counts.values(), reverse=True)
+    return best if ranked[0] >= 2 and ranked[0] > ranked[1] else "und"
+
+
 # -- entities and personal information -----------------------------------------------------------
 
 PII_LABELS = ("PERSON", "PHONE", "EMAIL", "ADDRESS", "ID")
