@@ -20,8 +20,10 @@ _EXPORTS = {
     "batch": ["BatchSummary", "tag_csv", "tag_frame"],
     "dataset": ["LabelledSet", "load_labelled"],
     "embed": ["Embedder", "get_embedder"],
+    "framing": ["suggest"],
     "errors": ["DataError", "ModelError", "NormsError", "RightsmapError", "UnknownLabelError"],
     "norms": ["LABELS", "Norm", "get_norm", "load_norms", "parse_label"],
+    "report": ["CompiledReport", "compile_report"],
     "tagger": ["Tagger", "load", "tag"],
     "text": ["redact"],
     "training": ["evaluate", "suggest_labels", "train"],
@@ -32,6 +34,7 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
     "LABELS",
     "BatchSummary",
+    "CompiledReport",
     "DataError",
     "Embedder",
     "Evidence",
@@ -48,6 +51,7 @@ __all__ = [
     "Tagger",
     "UnknownLabelError",
     "__version__",
+    "compile_report",
     "evaluate",
     "get_embedder",
     "get_norm",
@@ -57,6 +61,7 @@ __all__ = [
     "load_norms",
     "parse_label",
     "redact",
+    "suggest",
     "suggest_labels",
     "tag",
     "tag_csv",
@@ -69,7 +74,9 @@ if TYPE_CHECKING:
     from .dataset import LabelledSet, load_labelled
     from .embed import Embedder, get_embedder
     from .errors import DataError, ModelError, NormsError, RightsmapError, UnknownLabelError
+    from .framing import suggest
     from .norms import LABELS, Norm, get_norm, load_norms, parse_label
+    from .report import CompiledReport, compile_report
     from .tagger import Tagger, load, tag
     from .text import redact
     from .training import evaluate, suggest_labels, train

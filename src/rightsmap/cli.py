@@ -22,6 +22,7 @@ EPILOG = """examples:
   rightsmap tag "The landlord shut off our heat in January and threatened to evict us."
   rightsmap tag --json --top-k 5 --min-confidence 0 "Police took my phone at the protest."
   rightsmap tag-csv examples/testimonies.csv --text-column text -o tagged.csv
+  rightsmap compile tagged.csv --group-by city -o report.html
   rightsmap articles --instrument ICESCR
   rightsmap upr import recommendations.jsonl
   rightsmap upr search "police killed my son" --state "United States of America" --response Supported
@@ -53,7 +54,24 @@ def _print_result(result: TagResult, index: int | None = None) -> None:
     for r in result.recommendations:
         print(f"  {r.score:5.2f}  {r.id} [{r.response}] from {', '.join(r.recommending_states)}")
         print(f"         “{_shorten(r.text, 80)}”")
+    if result.suggestions:
+        print("  framing and claiming (a draft for review, not legal advice):")
+    for s in result.suggestions:
+        print(f"  {s.confidence:5.2f}  {', '.join(s.articles)}")
+        _print_wrapped("frame: ", s.frame)
+        for claim in s.claims:
+            _print_wrapped("claim: ", claim)
+        _print_wrapped("take it to: ", "; ".join(s.mechanisms))
+        if s.recommendations:
+            _print_wrapped("cite: ", ", ".join(r.id for r in s.recommendations))
     print()
+
+
+def _print_wrapped(label: str, text: str, indent: int = 9) -> None:
+    lines = textwrap.wrap(text, width=100 - indent - len(label)) or [""]
+    print(" " * indent + label + lines[0])
+    for line in lines[1:]:
+        print(" " * (indent + len(label)) + line)
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
@@ -63,12 +81,40 @@ def cmd_tag(args: argparse.Namespace) -> int:
     tagger = load(args.model)
     if args.index:
         tagger.use_index(args.index)
-    results = tagger.tag(texts, args.top_k, args.min_confidence, args.recommendations)
+    results = tagger.tag(
+        texts, args.top_k, args.min_confidence, args.recommendations, suggest=not args.no_suggestions
+    )
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
     else:
         for i, r in enumerate(results, 1):
             _print_result(r, i if len(results) > 1 else None)
+    return 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from .report import compile_report
+
+    done = compile_report(
+        args.input,
+        args.output,
+        args.text_column,
+        group_by=args.group_by,
+        model=args.model,
+        index=args.index,
+        redact_quotes=not args.no_redact,
+        title=args.title,
+    )
+    print(
+        f"{done.testimonies} testimonies, {done.rights} rights engaged, "
+        f"{done.champions} recommendations to champion"
+    )
+    for note in done.notes[:10]:
+        print(f"  ! {note}")
+    print(
+        f"wrote {done.html} and {done.markdown} (charts: {', '.join(p.name for p in done.charts) or 'none'})"
+    )
+    print("Every frame, claim and recommendation is a draft for human review, not legal advice.")
     return 0
 
 
@@ -335,6 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("text", nargs="*", help="testimony text(s); '-' reads standard input")
     p.add_argument("--json", action="store_true", help="print the full results as JSON")
+    p.add_argument(
+        "--no-suggestions",
+        action="store_true",
+        help="leave out the framing-and-claiming drafts (frame, claims, where to take it)",
+    )
     p.add_argument("--top-k", type=int, default=None, metavar="K", help="show at most K tags per text")
     p.add_argument(
         "--min-confidence",
@@ -397,6 +448,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tag_csv)
+
+    p = sub.add_parser(
+        "compile",
+        help="compile a tagged file into a stakeholder-report draft (HTML and Markdown)",
+        description="Turn the output of tag-csv (or an untagged table, tagged first) into a "
+        "report draft: summary, charts, one section per right with frame, claims, where to take "
+        "it and redacted quotes, past UPR recommendations to champion, and a methodology note. "
+        "Writes OUT.html (self-contained) and OUT.md with its charts as PNG files beside it.",
+    )
+    p.add_argument("input", help="table file from tag-csv, or an untagged one (CSV, TSV, JSONL, Parquet)")
+    _text_column(p)
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="report.html or report.md (both are written)"
+    )
+    p.add_argument(
+        "--group-by", metavar="COLUMN", help="count rights per value of this column (city, neighbourhood)"
+    )
+    p.add_argument("--title", help="report title")
+    p.add_argument(
+        "--no-redact", action="store_true", help="quote testimonies without redacting names and numbers"
+    )
+    _model_option(p)
+    _index_option(p)
+    p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser(
         "train",

@@ -423,6 +423,13 @@ class RecommendationIndex:
             handle.seek(int(self._offsets[i]))
             return json.loads(handle.readline())
 
+    def get(self, ids: Iterable[str]) -> list[Recommendation]:
+        """The recommendations with these IDs, in the order asked; unknown IDs are left out."""
+        wanted = list(ids)
+        keys = set(wanted)
+        found = {r["id"]: r for r in self.records if r["id"] in keys}
+        return [_recommendation(found[i], 0.0) for i in wanted if i in found]
+
     @classmethod
     def load(cls, path: str | Path | None = None) -> RecommendationIndex:
         """Load the live version of an index folder (default: ``default_index_path()``)."""
