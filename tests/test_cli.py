@@ -36,6 +36,19 @@ def test_tag_json(capsys, tagger):
     assert len(data) == 1 and len(data[0]["tags"]) == 2
 
 
+def test_tag_shows_suggestions_under_the_tags_and_json_includes_them(capsys, tagger):
+    text = "Acme Property Group shut off the heat in January and my kids got sick."
+    assert main(["tag", text]) == 0
+    out = capsys.readouterr().out
+    assert "framing and claiming (a draft for review, not legal advice)" in out
+    assert "claim: Acme Property Group must" in out and "take it to: UPR" in out
+    assert main(["tag", "--json", text]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["suggestions"][0]["articles"][0] == "UDHR-25"
+    assert main(["tag", "--no-suggestions", "--json", text]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["suggestions"] == []
+
+
 def test_articles_lists_all_72(capsys):
     assert main(["articles"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

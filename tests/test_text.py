@@ -73,3 +73,18 @@ def test_pii_spans_point_into_the_text():
     assert ("(415) 555-0182", "PHONE") in [(PARAGRAPH[a:b], label) for a, b, label in spans]
     assert all(0 <= a < b <= len(PARAGRAPH) for a, b, _ in spans)
     assert spans == sorted(spans) and all(s[1] <= t[0] for s, t in itertools.pairwise(spans))
+
+
+def test_redact_finds_listed_names_french_phones_cued_ids_and_other_mentions():
+    from rightsmap import redact
+
+    text = (
+        "Mis hijos Iker, Dulce y Santiago duermen con abrigo. Mon téléphone : 06 39 98 12 34. "
+        "Mon numéro de dossier est 93-2024-01877 et j'habite au 12 rue des Lilas, à Saint-Denis. "
+        "The nurse, Kristen, said Kristen could not help. The Jackson Housing Authority never came."
+    )
+    out = redact(text)
+    for secret in ("Iker", "Dulce", "Santiago", "06 39 98", "93-2024-01877", "rue des Lilas", "Kristen"):
+        assert secret not in out, (secret, out)
+    assert "Saint-Denis" in out and "Jackson Housing Authority" in out
+    assert redact("I paid 1450 in rent in 2024 for unit 3.") == "I paid 1450 in rent in 2024 for unit 3."

@@ -129,36 +129,74 @@ def guess_language(text: str) -> str:
 
 PII_LABELS = ("PERSON", "PHONE", "EMAIL", "ADDRESS", "ID")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)")
+_PHONES = [
+    # North American: (412) 555-0134, 412.555.0134, 1-800-555-0199, 4125550134, with an extension
+    r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?:\s*(?:ext\.?|x)\s*\d{1,5})?(?![\w-])",
+    r"(?<![\w-])\d{3}-\d{4}(?![\w-])",  # a local number: 555-0134
+    r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\d{1,4}){3,6}(?!\d)",  # international: +52 55 1234 5678, +33 6 12 34 56 78
+    r"(?<![\w+])0[1-9](?:[\s.]\d{2}){4}(?!\d)",  # French: 06 12 34 56 78
+]
+_PHONE = re.compile("|".join(f"(?:{p})" for p in _PHONES))
 _SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
 _ALIEN = re.compile(r"(?<!\w)A[- ]?\d{3}[- ]?\d{3}[- ]?\d{3}(?!\d)")
-_NUMBERED = re.compile(
+# An identifier: a token with at least three digits (letters, dashes, slashes allowed), or groups of
+# digits separated by spaces, when a word that announces an ID number comes shortly before it.
+_ID_TOKEN = re.compile(
+    r"(?<![\w$€£.,/-])(?:(?=[A-Za-z0-9/-]*\d[A-Za-z0-9/-]*\d[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]*[A-Za-z0-9]"
+    r"|\d{1,3}(?: \d{2,3}){2,6})(?![\w/-])"
+)
+_ID_CUE = re.compile(
     r"(?i:\b(?:case|docket|booking|inmate|file|licen[cs]e|permit|account|claim|badge|ticket|citation|"
-    r"expediente|caso|número)\s*(?:no\.?|number|num\.?|#|n[º°]\.?)?\s*:?\s*(?:is\s+|was\s+|es\s+|era\s+)?)"
-    r"(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{4,})"
+    r"record|reference|order|incident|complaint|confirmation|voucher|registration|student|member|"
+    r"medicaid|medi-cal|medicare|nysid|id|no\.|number|num\.?|expediente|caso|número|numero|cuenta|"
+    r"placa|folio|dossier|numéro|matricule|requête|allocataire|sécurité sociale|assurance sociale)\b"
+    r"|#|n[º°])[^.!?\n]{0,25}$"
 )
 _STREET_TYPES = (
     r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Way|Terrace|Ter|"
     r"Parkway|Pkwy|Highway|Hwy|Circle|Cir|Alley|Row|Square|Sq"
 )
+_UNIT = r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|#|app|appt|bât|apto|depto|int)\.?\s*#?\w+)?"
 _ADDRESS = re.compile(
-    rf"(?<!\w)\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][\w'.-]*\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
-    r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|#)\.?\s*#?\w+)?"
+    rf"(?<!\w)\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][\w'.-]*\s+){{1,3}}(?:{_STREET_TYPES})\b\.?{_UNIT}"
+)
+_PLACE_WORD = r"(?:[A-ZÁÉÍÓÚÑ0-9][\w'\u2019.-]*|(?:des|del|de|du|les|la|le)(?!\w)|d'|l')"
+_ADDRESS_FR = re.compile(  # 12 rue des Lilas, 47 boulevard de Chanzy, bât. C
+    r"(?<!\w)\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|"
+    rf"quai|cours|route)\s+{_PLACE_WORD}(?:[\s-]+{_PLACE_WORD}){{0,4}}{_UNIT}"
+)
+_ADDRESS_ES = re.compile(  # Calle 5 de Mayo 123, Avenida Juárez 45
+    r"(?<!\w)(?:Calle|Avenida|Av\.|Calzada|Camino|Paseo|Privada|Carrera)\s+"
+    rf"{_PLACE_WORD}(?:\s+{_PLACE_WORD}){{0,4}}\s+\d{{1,5}}\b{_UNIT}"
 )
 _NAME = r"([A-ZÁÉÍÓÚÑ][\w'\u2019-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'\u2019-]+){0,2})"
 _TITLED = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Officer|Judge|Sgt|Sergeant|Detective|Det|Deputy|Lt|Captain|Capt|"
-    r"Señor|Señora|Sr|Sra|Srta|Don|Doña|Madame|Monsieur|Mme)\.?\s+" + _NAME
+    r"(?:\b(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Officer|Judge|Sgt|Sergeant|Detective|Det|Deputy|Lt|Captain|Capt|Agent|"
+    r"Señor|Señora|Sr|Sra|Srta|Doña|Madame|Monsieur|Mme|Mlle|oficial|agente|juez|jueza|"
+    r"licenciad[oa]|doctor|doctora|maître|l'agent|le juge|la juge)\.?\s+|\bDon\s+)" + _NAME
 )
-
+_KIN = (
+    r"son|daughter|wife|husband|brother|sister|mother|father|mom|dad|cousin|uncle|aunt|nephew|niece|"
+    r"grandson|granddaughter|grandmother|grandfather|friend|neighbou?r|boyfriend|girlfriend|partner|"
+    r"coworkers?|kids|children|sons|daughters|grandkids|hijos?|hijas?|esposo|esposa|hermanos?|hermanas?|"
+    r"madre|padre|mamá|papá|primo|prima|tío|tía|sobrino|sobrina|nieto|nieta|abuela|abuelo|amigo|amiga|"
+    r"vecino|vecina|novio|novia|compañer[oa]s?|fils|fille|enfants|mari|femme|frère|sœur|copain|copine|"
+    r"voisin|voisine|ami|amie|mère|père"
+)
+_ROLE = (
+    r"nurse|manager|house manager|property manager|dispatcher|caseworker|case worker|social worker|"
+    r"teacher|principal|counselor|lawyer|attorney|supervisor|owner|landlord|doctor|abogad[oa]|"
+    r"trabajadora social|maestr[oa]|juriste|avocate?|assistante sociale|infirmière|enfermer[oa]|officer|guard"
+)
 _INTRODUCED = re.compile(
-    r"\b(?:(?:my|his|her|our|their|mi|su|nuestro|nuestra|mon|ma)\s+(?:son|daughter|wife|husband|brother|"
-    r"sister|mother|father|mom|dad|cousin|uncle|aunt|nephew|niece|grandson|granddaughter|grandmother|"
-    r"grandfather|friend|neighbou?r|boyfriend|girlfriend|partner|coworker|hijo|hija|esposo|esposa|"
-    r"hermano|hermana|madre|padre|mamá|papá|primo|prima|tío|tía|sobrino|sobrina|nieto|nieta|abuela|"
-    r"abuelo|amigo|amiga|vecino|vecina|novio|novia|fils|fille|mari|femme|frère|sœur)|named|called|"
-    r"llamad[oa]|se llama|me llamo|my name is|mi nombre es|je m'appelle)\s+" + _NAME
+    r"(?i:\b(?:(?:my|his|her|our|their|mi|mis|su|sus|nuestro|nuestra|nuestros|mon|ma|mes|son|sa|ses|nos|"
+    rf"tengo|i have|j'ai)\s+(?:\w+\s+)?(?:{_KIN})|"
+    rf"(?:the|a|an|el|la|un|una|le|l'|une)\s*(?:\w+\s+)?(?:{_ROLE})|"
+    r"named|called|llamad[oa]|se llama|me llamo|"
+    r"my name is|my name's|mi nombre es|je m'appelle|je suis|soy|i'm|call me|calls me|me dicen|"
+    r"name is|appelez-moi|on m'appelle)),?\s+" + _NAME
 )
+_NAME_LIST = re.compile(r"(?:,\s*|\s+(?:and|y|e|et)\s+)" + _NAME)
 
 
 @cache
@@ -180,25 +218,117 @@ MAX_NER_CHARS = 100_000
 def pii_spans(text: str) -> list[tuple[int, int, str]]:
     """Personal information in a text: (start, end, label) with labels from ``PII_LABELS``.
 
-    Patterns find e-mails, phone numbers, ID numbers (SSNs, alien numbers, case / booking /
-    licence numbers) and street addresses; spaCy's named entities and titles ("Officer ...",
-    "Sra. ...") find names. Organisations and places are not personal information and stay.
+    Patterns find e-mails, phone numbers (North American, French, international), ID numbers
+    (SSNs, alien numbers, and numbers announced as case / booking / badge / account / dossier /
+    número ... numbers), and street addresses (US, French, Spanish). Names come from spaCy's named
+    entities, titles ("Officer ...", "Sra. ..."), introductions ("my son ...", "the nurse ...",
+    "je m'appelle ...", and the names listed after them), and every other occurrence of a name
+    found. Organisations and places are not personal information and stay.
     """
     found: list[tuple[int, int, str]] = []
-    patterns = ((_EMAIL, "EMAIL"), (_PHONE, "PHONE"), (_SSN, "ID"), (_ALIEN, "ID"), (_ADDRESS, "ADDRESS"))
+    patterns = (
+        (_EMAIL, "EMAIL"),
+        (_PHONE, "PHONE"),
+        (_SSN, "ID"),
+        (_ALIEN, "ID"),
+        (_ADDRESS, "ADDRESS"),
+        (_ADDRESS_FR, "ADDRESS"),
+        (_ADDRESS_ES, "ADDRESS"),
+    )
     for pattern, label in patterns:
         found += [(m.start(), m.end(), label) for m in pattern.finditer(text)]
-    found += [(m.start(1), m.end(1), "ID") for m in _NUMBERED.finditer(text)]
-    names = [(m.start(1), m.end(1)) for p in (_TITLED, _INTRODUCED) for m in p.finditer(text)]
+    for m in _ID_TOKEN.finditer(text):
+        if _ID_CUE.search(text[max(0, m.start() - 40) : m.start()]) and not _NOT_ID.fullmatch(m.group()):
+            found.append((m.start(), m.end(), "ID"))
     ents = entities(text)
     kept = [(a, b) for a, b, label in ents if label in ("ORG", "GPE", "FAC", "LOC", "NORP")]
+    names = [(m.start(1), m.end(1)) for m in _TITLED.finditer(text)]
+    for m in _INTRODUCED.finditer(text):
+        names.append((m.start(1), m.end(1)))
+        end = m.end()
+        while listed := _NAME_LIST.match(text, end):  # "my kids Jaylen, Amari and Zoe"
+            names.append((listed.start(1), listed.end(1)))
+            end = listed.end()
+    names = [_name_part(text, a, b) for a, b in names if text[a:b].casefold() not in _GROUPS]
+    english = guess_language(text) == "en"
     for a, b, label in ents:
         if label == "PERSON" and not any(ka <= a and b <= kb for ka, kb in kept):
-            names.append(_name_part(text, a, b))
+            a, b = _name_part(text, a, b)
+            if english or len(text[a:b].split()) > 1:  # the English model on other languages
+                names.append((a, b))  # takes capitalised verbs ("Vivimos") for names
+    names = [(a, b) for a, b in names if not _ORG_WORDS.search(text[a:b])]
+    names += _other_mentions(text, names, kept)
     for a, b in names:  # a name never overrides a number, e-mail or address found above
         if b > a and not any(fa < b and a < fb for fa, fb, _ in found):
             found.append((a, b, "PERSON"))
     return _merge([(a, b if text[b - 1 : b] not in ".,;:" else b - 1, lab) for a, b, lab in found if b > a])
+
+
+# who people say they are, not their names ("I'm Black", "soy Mexicana")
+_GROUPS = frozenset(
+    [
+        "black",
+        "white",
+        "brown",
+        "latino",
+        "latina",
+        "latinx",
+        "latine",
+        "hispanic",
+        "muslim",
+        "jewish",
+        "christian",
+        "catholic",
+        "native",
+        "indigenous",
+        "asian",
+        "arab",
+        "african",
+        "mexican",
+        "american",
+        "haitian",
+        "somali",
+        "deaf",
+        "disabled",
+        "trans",
+        "gay",
+        "lesbian",
+        "queer",
+        "mexicana",
+        "mexicano",
+        "hondureño",
+        "hondureña",
+        "guatemalteco",
+        "guatemalteca",
+        "salvadoreño",
+        "salvadoreña",
+    ]
+)
+
+# a "name" holding one of these words is an organisation or a place ("Carl Hayden High School")
+_ORG_WORDS = re.compile(
+    r"\b(?:School|High|Elementary|Academy|College|University|Hospital|Clinic|Center|Centre|Church|"
+    r"Library|Biblioteca|Escuela|Primaria|Hospital|Company|Corp|Inc|LLC|Authority|Department|Water|"
+    r"Rights|Project|Services|Housing|Market|Foods|Framing|Construction|Properties|Management|Lycée|"
+    r"Jr\.)(?!\w)"
+)
+
+# years, dates and amounts are not ID numbers even after "number"
+_NOT_ID = re.compile(r"(?:19|20)\d\d|\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}-\d{1,2}-\d{2,4}")
+
+
+def _other_mentions(
+    text: str, names: list[tuple[int, int]], kept: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Every other occurrence of a word of a name already found ("Zoe ... and Zoe has asthma"),
+    except inside a longer organisation or place name ("Jackson Housing Authority")."""
+    words = {w for a, b in names for w in text[a:b].split() if len(w) > 2 and w.casefold() not in _NOT_NAMES}
+    out = []
+    for word in words:
+        for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
+            if not any(ka <= m.start() and m.end() <= kb and kb - ka > len(word) for ka, kb in kept):
+                out.append((m.start(), m.end()))
+    return out
 
 
 _NOT_NAMES = {
