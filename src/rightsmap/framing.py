@@ -248,10 +248,24 @@ def _evidence(tags: Sequence[Tag]) -> list[tuple[str, int, int]]:
     return out
 
 
-def _found(words: Sequence[str], text: str) -> list[str]:
+def _found(words: tuple[str, ...], text: str) -> set[str]:
     """The words (whole words; acronyms in capitals only) that occur in ``text``."""
-    low = text.casefold()
-    return [w for w in words if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text if w.isupper() else low)]
+    lower, upper = _patterns(words)
+    found = set(lower.findall(text.casefold())) if lower else set()
+    return found | set(upper.findall(text)) if upper else found
+
+
+@cache
+def _patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """One compiled alternation for the lowercase words and one for the acronyms (longest first)."""
+
+    def compiled(group: list[str]) -> re.Pattern[str] | None:
+        if not group:
+            return None
+        alternation = "|".join(re.escape(w) for w in sorted(group, key=len, reverse=True))
+        return re.compile(rf"(?<!\w)({alternation})(?!\w)")
+
+    return compiled([w for w in words if not w.isupper()]), compiled([w for w in words if w.isupper()])
 
 
 def _facet(guide: Guide, udhr: str, evidence_text: str, text: str) -> Facet:
