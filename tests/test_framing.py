@@ -93,7 +93,7 @@ def test_named_place_and_actor_words_choose_the_duty_bearer():
 
 
 def test_framing_corpus_errors_name_the_problem(tmp_path):
-    src = Path(framing.__file__).parents[2] / "corpora" / "norms"
+    src = Path(__file__).parents[1] / "corpora" / "norms"
     data = json.loads((src / "framing.json").read_text(encoding="utf-8"))
     del data["rights"]["UDHR-7"]
     data["rights"]["UDHR-25"]["respect"] = "The city must {bearer} act"
