@@ -51,7 +51,7 @@ def index(tmp_path_factory, model):
                    "state_under_review": "United States of America", "response": response,
                    "themes": [theme]}  # fmt: skip
             out.write(json.dumps(rec) + "\n")
-    upr.import_recommendations(src, folder / "index", embedder=model.embedder, progress=False)
+    upr.import_recommendations(src, folder / "index", progress=False)
     return folder / "index"
 
 

@@ -57,7 +57,7 @@ def write_jsonl(path, records):
 @pytest.fixture
 def index(tmp_path, tagger):
     src = write_jsonl(tmp_path / "recs.jsonl", RECORDS)
-    upr.import_recommendations(src, tmp_path / "index", embedder=tagger.embedder, progress=False)
+    upr.import_recommendations(src, tmp_path / "index", progress=False)
     return tmp_path / "index"
 
 
@@ -225,18 +225,25 @@ def test_unknown_format_and_missing_file_are_explained(tmp_path):
         upr.read_recommendations(tmp_path / "nope.jsonl")
 
 
+def test_an_index_from_another_embedder_is_reencoded_whole(tmp_path, index, tagger):
+    done = upr.import_recommendations(
+        write_jsonl(tmp_path / "one.jsonl", [RECORDS[0]]), index, embedder=tagger.embedder, progress=False
+    )
+    assert (done.added, done.encoded, done.total) == (0, 3, 3)
+    loaded = upr.RecommendationIndex.load(index)
+    assert loaded.embedder.name == tagger.embedder.name and loaded.vectors.shape[1] == tagger.embedder.dim
+
+
 def test_import_merges_by_id_and_reencodes_only_changed_text(tmp_path, index, tagger):
     loaded = upr.RecommendationIndex.load(index)
-    assert len(loaded) == 3 and loaded.vectors.shape == (3, tagger.embedder.dim)
+    assert len(loaded) == 3 and loaded.vectors.shape == (3, loaded.embedder.dim)
     changed = [dict(RECORDS[0], text="Investigate every killing by police"), dict(RECORDS[1], id="X-4")]
-    done = upr.import_recommendations(
-        write_jsonl(tmp_path / "more.jsonl", changed), index, embedder=tagger.embedder, progress=False
-    )
+    done = upr.import_recommendations(write_jsonl(tmp_path / "more.jsonl", changed), index, progress=False)
     assert (done.added, done.updated, done.encoded, done.total) == (1, 1, 2, 4)
     again = upr.RecommendationIndex.load(index)
     assert [r["id"] for r in again.records] == ["X-1", "X-2", "X-3", "X-4"]
     assert np.allclose(
-        again.vectors[0], tagger.embedder.encode(["Investigate every killing by police"])[0], atol=1e-5
+        again.vectors[0], loaded.embedder.encode(["Investigate every killing by police"])[0], atol=1e-5
     )
     assert np.allclose(again.vectors[2], loaded.vectors[2])
     assert len([p for p in index.iterdir() if p.name.startswith("v-")]) == 1  # the old version is gone
@@ -263,7 +270,6 @@ def test_a_failed_import_leaves_the_index_untouched(tmp_path, index, tagger, mon
         upr.import_recommendations(
             write_jsonl(tmp_path / "m.jsonl", [dict(RECORDS[0], id="X-8")]),
             index,
-            embedder=tagger.embedder,
             progress=False,
         )
     assert (index / "CURRENT").read_text() == before
@@ -323,7 +329,6 @@ def test_real_us_cycle3_recommendations(tmp_path, tagger):
     done = upr.import_recommendations(
         SHARED / "upr-usa-cycle3" / "recommendations.jsonl",
         tmp_path / "i",
-        embedder=tagger.embedder,
         progress=False,
     )
     assert done.total == 347

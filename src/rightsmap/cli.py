@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .embed import DEFAULT_EMBEDDER
+from .embed import DEFAULT_EMBEDDER, RETRIEVAL_EMBEDDER
 from .errors import RightsmapError
 
 if TYPE_CHECKING:
@@ -269,12 +269,15 @@ def cmd_suggest_labels(args: argparse.Namespace) -> int:
 
 
 def cmd_upr_import(args: argparse.Namespace) -> int:
-    from .tagger import load
+    from .embed import get_embedder
     from .upr import default_index_path, import_recommendations
 
-    tagger = load(args.model)
     done = import_recommendations(
-        args.input, args.index, args.format, tagger.embedder, progress=None if not args.quiet else False
+        args.input,
+        args.index,
+        args.format,
+        get_embedder(args.embedder),
+        progress=None if not args.quiet else False,
     )
     report = done.report
     print(
@@ -304,7 +307,7 @@ def cmd_upr_search(args: argparse.Namespace) -> int:
         args.response,
         args.index,
         args.model,
-        "cosine" if args.cosine else "combined",
+        "combined" if args.with_tags else "cosine",
     )
     if args.json:
         print(json.dumps([r.__dict__ for r in found], ensure_ascii=False, indent=2))
@@ -548,21 +551,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", default="auto", choices=["auto", "jsonl", "uhri", "uprinfo"], help="default: auto"
     )
     _index_option(p)
-    _model_option(p)
+    p.add_argument(
+        "--embedder",
+        default=RETRIEVAL_EMBEDDER,
+        help=f"embedder for recommendations and queries (default: {RETRIEVAL_EMBEDDER})",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_upr_import)
     p = upr_sub.add_parser(
         "search",
         help="the past recommendations most relevant to a text",
-        description="Rank the index's recommendations by similarity to the text plus agreement "
-        "between the text's tags and each recommendation's articles (--cosine: similarity only).",
+        description="Rank the index's recommendations by similarity to the text, under the "
+        "index's embedder (--with-tags: plus agreement between the text's tags and each "
+        "recommendation's articles).",
     )
     p.add_argument("text", help="a testimony or a topic")
     p.add_argument("-k", type=int, default=10, help="how many (default: 10)")
     p.add_argument("--state", default=None, help='State under review, e.g. "United States of America"')
     p.add_argument("--response", default=None, help="Supported or Noted")
     p.add_argument("--cycle", type=int, default=None, help="UPR cycle (1-4)")
-    p.add_argument("--cosine", action="store_true", help="rank by text similarity alone")
+    p.add_argument(
+        "--with-tags",
+        action="store_true",
+        help="add agreement between the text's tags and each recommendation's articles",
+    )
     _index_option(p)
     _model_option(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")

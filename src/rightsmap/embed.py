@@ -24,6 +24,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DEFAULT_EMBEDDER = "use"
+# UPR recommendations and queries are embedded by the index's own embedder, not the tagging
+# model's: on our retrieval development set (benchmarks/judged_upr_usa3_dev.jsonl) MiniLM's
+# similarity ranked far better than USE's (precision@5 0.51 vs 0.36); USE stays beside it for
+# Spanish and French testimonies (0.50 together); adding tag agreement made either worse.
+RETRIEVAL_EMBEDDER = "minilm+use"
 
 
 @runtime_checkable

@@ -222,7 +222,7 @@ class Tagger:
             else:
                 keep = proba >= min_confidence
             first = np.searchsorted(encoded.owner, np.arange(len(chunk)))
-            recs = index.search(encoded.docs, proba, k, **(upr_filter or {})) if index and k else None
+            recs = self.recommend(chunk, index, k, **(upr_filter or {})) if index and k else None
             for d, text in enumerate(chunk):
                 rows = sent_scores[first[d] : first[d] + len(sentences[d])]
                 tags = self._tags(proba[d], keep[d], rows, sentences[d], top_k)
@@ -236,22 +236,18 @@ class Tagger:
     def recommend(
         self, texts: Sequence[str], index: RecommendationIndex, k: int = 5, **filters: Any
     ) -> list[list[Recommendation]]:
-        """The ``k`` past UPR recommendations in ``index`` that best match each text (text
-        similarity plus agreement with its tags); ``filters``: state, cycle, response."""
-        index.check_embedder(self.embedder)
+        """The ``k`` past UPR recommendations in ``index`` that best match each text (similarity
+        under the index's embedder); ``filters``: state, cycle, response."""
         found: list[list[Recommendation]] = []
         batch = _check_texts(texts)
         for i in range(0, len(batch), CHUNK):
-            encoded = self._encode(batch[i : i + CHUNK])[0]
-            found += index.search(encoded.docs, self.scorer.predict_proba(encoded), k, **filters)
+            found += index.search(index.encode(batch[i : i + CHUNK]), None, k, **filters)
         return found
 
     def use_index(self, index: str | Path | RecommendationIndex | None) -> Tagger:
         """Attach a UPR recommendation index (a folder or a loaded one) for ``tag``; None detaches."""
         if index is not None and not isinstance(index, RecommendationIndex):
             index = RecommendationIndex.load(index)
-        if index is not None:
-            index.check_embedder(self.embedder)
         self._index: RecommendationIndex | None = index
         self._index_checked = True
         return self

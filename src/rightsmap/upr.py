@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .embed import Embedder
+from .embed import RETRIEVAL_EMBEDDER, Embedder, get_embedder
 from .errors import DataError, ModelError
 from .norms import LABELS
 from .resources import data_path
@@ -59,7 +59,8 @@ FIELDS = (
     "themes",
 )
 FORMATS = ("jsonl", "uhri", "uprinfo")
-AGREEMENT_WEIGHT = 0.25  # fixed a priori; never tuned on the judged retrieval set
+AGREEMENT_WEIGHT = 0.25  # for ranking="combined"; fixed a priori
+
 _RESPONSES = {"accepted": "Supported", "supported": "Supported", "noted": "Noted"}
 _STATE_ALIASES = {
     "usa": "united states of america",
@@ -449,14 +450,25 @@ class RecommendationIndex:
             raise DataError(f"{version}: {len(columns['offsets'])} records but {len(vectors)} vectors")
         return cls(None, vectors, manifest, columns, version / "records.jsonl")
 
-    def check_embedder(self, embedder: Embedder) -> None:
-        """Raise ModelError unless the index was embedded by this embedder."""
-        if self.manifest["embedder"]["fingerprint"] != embedder.fingerprint:
-            raise ModelError(
-                f"the UPR index was embedded with {self.manifest['embedder']['name']!r} "
-                f"(fingerprint {self.manifest['embedder']['fingerprint']}), the model uses "
-                f"{embedder.name!r} ({embedder.fingerprint}): re-import with this model"
-            )
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder the records were encoded with; queries are encoded with it too."""
+        if getattr(self, "_embedder", None) is None:
+            wanted = self.manifest["embedder"]
+            emb = get_embedder(wanted["name"])
+            if emb.fingerprint != wanted["fingerprint"]:
+                raise ModelError(
+                    f"the UPR index was embedded with {wanted['name']!r} (fingerprint "
+                    f"{wanted['fingerprint']}) but the installed {emb.name!r} has fingerprint "
+                    f"{emb.fingerprint}: import your file again to re-encode the index"
+                )
+            self._embedder: Embedder | None = emb
+        assert self._embedder is not None
+        return self._embedder
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Query vectors for texts, from the index's embedder."""
+        return self.embedder.encode(texts)
 
     def mask(
         self, state: str | None = None, cycle: int | None = None, response: str | None = None
@@ -576,10 +588,9 @@ def import_recommendations(
     """Import an export into the index (merging by ID with what is there), atomically.
 
     Records already in the index with the same text keep their vectors; the rest are encoded with
-    ``embedder`` (default: the default model's). A failure leaves the previous index as it was.
+    ``embedder`` (default: ``RETRIEVAL_EMBEDDER``); an index built with another embedder is
+    re-encoded whole. A failure leaves the previous index as it was.
     """
-    from .tagger import load
-
     report = read_recommendations(source, fmt)
     if not report.records:
         raise DataError(
@@ -590,12 +601,11 @@ def import_recommendations(
                 else ""
             )
         )
-    emb = embedder or load().embedder
+    emb = embedder or get_embedder(RETRIEVAL_EMBEDDER)
     root = Path(index) if index is not None else default_index_path()
     old: RecommendationIndex | None = None
     if (root / "CURRENT").is_file():
         old = RecommendationIndex.load(root)
-        old.check_embedder(emb)
     records = list(old.records) if old else []
     vectors = [old.vectors] if old else []
     position = {r["id"]: i for i, r in enumerate(records)}
@@ -610,11 +620,13 @@ def import_recommendations(
             updated += 1
         else:
             new.append(rec)
+    reencode = old is not None and old.manifest["embedder"]["fingerprint"] != emb.fingerprint
+    stale |= reencode  # another embedder: every vector is encoded again
     redo = [records[i] for i in np.flatnonzero(stale)] + new
     show = sys.stderr.isatty() if progress is None else progress
     encoded = _encode(emb, [r["text"] for r in redo], show)
     if old is not None and stale.any():
-        vectors[0] = old.vectors.copy()
+        vectors[0] = np.zeros((len(records), emb.dim), np.float32) if reencode else old.vectors.copy()
         vectors[0][stale] = encoded[: int(stale.sum())]
     all_records = records + new
     matrix = np.vstack([*vectors, encoded[int(stale.sum()) :]]).astype(np.float32)
@@ -679,12 +691,12 @@ def search(
     response: str | None = None,
     index: str | Path | RecommendationIndex | None = None,
     model: Any = None,
-    ranking: str = "combined",
+    ranking: str = "cosine",
 ) -> list[Recommendation]:
     """Past recommendations most relevant to ``text``, best first.
 
-    ``ranking="combined"`` adds agreement between the text's tags and each recommendation's
-    articles to the text similarity; ``"cosine"`` is text similarity alone.
+    ``ranking="cosine"``: similarity under the index's embedder; ``"combined"`` adds agreement
+    between the text's tags (from ``model``) and each recommendation's articles.
     """
     from .tagger import Tagger, load
 
@@ -692,9 +704,9 @@ def search(
         raise ValueError(f"ranking must be 'combined' or 'cosine', got {ranking!r}")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("search needs a non-empty text")
-    tagger = model if isinstance(model, Tagger) else load(model)
     idx = index if isinstance(index, RecommendationIndex) else RecommendationIndex.load(index)
-    idx.check_embedder(tagger.embedder)
-    encoded = tagger._encode([text])[0]
-    proba = tagger.scorer.predict_proba(encoded) if ranking == "combined" else None
-    return idx.search(encoded.docs, proba, k, state, cycle, response)[0]
+    proba = None
+    if ranking == "combined":
+        tagger = model if isinstance(model, Tagger) else load(model)
+        proba = tagger.predict_proba([text])
+    return idx.search(idx.encode([text]), proba, k, state, cycle, response)[0]
