@@ -222,12 +222,17 @@ class Tagger:
             else:
                 keep = proba >= min_confidence
             first = np.searchsorted(encoded.owner, np.arange(len(chunk)))
-            recs = self.recommend(chunk, index, k, **(upr_filter or {})) if index and k else None
-            for d, text in enumerate(chunk):
-                rows = sent_scores[first[d] : first[d] + len(sentences[d])]
-                tags = self._tags(proba[d], keep[d], rows, sentences[d], top_k)
-                found = recs[d] if recs is not None and tags else []
-                result = TagResult(text=text, tags=tags, recommendations=found, warnings=warnings[d])
+            rows = [sent_scores[first[d] : first[d] + len(sentences[d])] for d in range(len(chunk))]
+            tagged = [self._tags(proba[d], keep[d], rows[d], sentences[d], top_k) for d in range(len(chunk))]
+            recs: dict[int, list[Recommendation]] = {}
+            if index is not None and k:  # only texts with tags are searched (and encoded again)
+                todo = [d for d, tags in enumerate(tagged) if tags]
+                found = self.recommend([chunk[d] for d in todo], index, k, **(upr_filter or {}))
+                recs = dict(zip(todo, found, strict=True))
+            for d, (text, tags) in enumerate(zip(chunk, tagged, strict=True)):
+                result = TagResult(
+                    text=text, tags=tags, recommendations=recs.get(d, []), warnings=warnings[d]
+                )
                 if suggest and tags:
                     result = replace(result, suggestions=framing.suggest(result, self.norms))
                 results.append(result)
