@@ -1,3 +1,5 @@
+import json
+
 import dask.dataframe as dd
 import distributed
 import pandas as pd
@@ -40,3 +42,23 @@ def test_tag_dataframe_names_a_missing_column():
     ddf = dd.from_pandas(pd.DataFrame({"txt": ["a"]}), npartitions=1)
     with pytest.raises(DataError, match=r"'text'.*Did you mean 'txt'"):
         rightsmap.dask.tag_dataframe(ddf, "text")
+
+
+def test_tag_dataframe_with_an_index_adds_recommendations_to_meta_and_rows(tmp_path, tagger):
+    from rightsmap import upr
+
+    records = [
+        {"id": "X-1", "text": "End excessive force by police", "state_under_review": "Utopia"},
+        {"id": "X-2", "text": "Guarantee access to adequate housing", "state_under_review": "Utopia"},
+    ]
+    (tmp_path / "recs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    upr.import_recommendations(tmp_path / "recs.jsonl", tmp_path / "idx", progress=False)
+    ddf = dd.from_pandas(pd.DataFrame({"text": TEXTS[:2]}), npartitions=1)
+    lazy = rightsmap.dask.tag_dataframe(ddf, "text", index=tmp_path / "idx")
+    assert list(lazy.columns) == ["text", *ADDED_COLUMNS, "recommendations"]
+    out = lazy.compute(scheduler="synchronous")
+    assert list(out.columns) == list(lazy.columns)
+    assert out["recommendations"].iloc[1].split(";")[0] == "X-1"  # the police beating
+    assert "recommendations" not in rightsmap.dask.tag_dataframe(ddf, "text").columns
+    with pytest.raises(DataError, match="no UPR index"):
+        rightsmap.dask.tag_dataframe(ddf, "text", index=tmp_path / "none")

@@ -58,8 +58,7 @@ def index(tmp_path_factory, model):
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory, model, index):
     out = tmp_path_factory.mktemp("report")
-    model.use_index(index)
-    tag_csv(EXAMPLES, out / "tagged.csv", model=model, progress=False)
+    tag_csv(EXAMPLES, out / "tagged.csv", model=model.use_index(index), progress=False)
     done = compile_report(out / "tagged.csv", out / "report.html", group_by="city", model=model, index=index)
     return done
 

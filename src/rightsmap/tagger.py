@@ -7,6 +7,7 @@ generated model card ``README.md``. Loading one never runs code.
 
 from __future__ import annotations
 
+import copy
 import importlib.metadata
 import json
 import platform
@@ -250,12 +251,19 @@ class Tagger:
         return found
 
     def use_index(self, index: str | Path | RecommendationIndex | None) -> Tagger:
-        """Attach a UPR recommendation index (a folder or a loaded one) for ``tag``; None detaches."""
+        """A copy of this tagger that uses a UPR recommendation index (a folder or a loaded one)
+        for ``tag``, or none at all (None). This tagger is left as it was: ``load()`` shares the
+        default model within a process, so changing it in place would change it for every caller.
+        """
         if index is not None and not isinstance(index, RecommendationIndex):
             index = RecommendationIndex.load(index)
+        other = copy.copy(self)
+        other._attach(index)
+        return other
+
+    def _attach(self, index: RecommendationIndex | None) -> None:
         self._index: RecommendationIndex | None = index
         self._index_checked = True
-        return self
 
     def _upr_index(self, wanted: int | None) -> RecommendationIndex | None:
         """The attached index, else the installed one if there is one (loaded once)."""
@@ -265,7 +273,7 @@ class Tagger:
             return None
         if not getattr(self, "_index_checked", False):
             installed = (default_index_path() / "CURRENT").is_file()
-            self.use_index(default_index_path() if installed else None)
+            self._attach(RecommendationIndex.load(default_index_path()) if installed else None)
         if self._index is None and wanted:
             raise DataError(
                 f"recommendations={wanted} needs a UPR index: none at {default_index_path()}; "
