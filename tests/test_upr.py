@@ -11,7 +11,6 @@ from rightsmap import upr
 from rightsmap.cli import main
 from rightsmap.errors import DataError
 from rightsmap.norms import LABELS
-from rightsmap.tagger import Tagger
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -277,6 +276,13 @@ def test_a_failed_import_leaves_the_index_untouched(tmp_path, index, tagger, mon
     assert not [p for p in index.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_damaged_index_is_named_not_a_traceback(index):
+    version = index / (index / "CURRENT").read_text().strip()
+    (version / "columns.npz").unlink()
+    with pytest.raises(DataError, match=r"damaged \(columns.npz missing"):
+        upr.RecommendationIndex.load(index)
+
+
 def test_search_ranks_and_filters(index, tagger):
     found = upr.search(
         "Police shot my unarmed son and nobody was held accountable", k=2, index=index, model=tagger
@@ -289,6 +295,24 @@ def test_search_ranks_and_filters(index, tagger):
         upr.search("police", k=0, index=index, model=tagger)
     with pytest.raises(DataError, match="Did you mean 'Canada'"):
         upr.search("police", state="Canadaa", index=index, model=tagger)
+
+
+def test_queries_are_compared_in_the_parts_that_understand_their_language(index):
+    idx = upr.RecommendationIndex.load(index)
+    minilm = idx.embedder.parts[0].dim  # minilm (English) + use (multilingual)
+    english, spanish, unsure = idx.encode(
+        [
+            "The police shot my son and nobody was charged.",
+            "La policía mató a mi hijo y nadie fue acusado.",
+            "ICE",
+        ]
+    )
+    assert np.abs(english[minilm:]).max() == 0 and np.abs(english[:minilm]).max() > 0
+    assert np.abs(spanish[:minilm]).max() == 0 and np.abs(spanish[minilm:]).max() > 0
+    assert np.abs(unsure[:minilm]).max() > 0 and np.abs(unsure[minilm:]).max() > 0
+    found = idx.search(np.vstack([english, spanish]), None, 1)
+    assert [r[0].id for r in found] == ["X-1", "X-1"]
+    assert 0 < found[0][0].score <= 1  # a cosine: the mean over the parts used
 
 
 def test_combined_score_adds_the_agreement_of_tags_and_articles_by_hand():
@@ -308,7 +332,8 @@ def test_tag_attaches_recommendations_only_with_an_index(index, tagger):
     assert tagger.tag(text).recommendations == []  # none installed in the tests
     with pytest.raises(DataError, match="needs a UPR index"):
         tagger.tag(text, recommendations=3)
-    mine = Tagger(tagger.embedder, tagger.scorer, tagger.meta, tagger.norms).use_index(index)
+    mine = tagger.use_index(index)
+    assert tagger.tag(text).recommendations == []  # the shared tagger itself is unchanged
     result = mine.tag(text, recommendations=2, upr_filter={"state": "United States of America"})
     assert [r.id for r in result.recommendations[:1]] == ["X-1"] and len(result.recommendations) == 2
     assert mine.tag("The bus was late and I missed my show.").recommendations == []  # no tag, no claim

@@ -40,10 +40,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .embed import RETRIEVAL_EMBEDDER, Embedder, get_embedder
+from .embed import RETRIEVAL_EMBEDDER, ConcatEmbedder, Embedder, get_embedder
 from .errors import DataError, ModelError
 from .norms import LABELS
 from .resources import data_path
+from .text import guess_language
 from .types import Recommendation
 
 FIELDS = (
@@ -59,6 +60,7 @@ FIELDS = (
     "themes",
 )
 FORMATS = ("jsonl", "uhri", "uprinfo")
+VERSION_FILES = ("manifest.json", "records.jsonl", "vectors.npy", "columns.npz")
 AGREEMENT_WEIGHT = 0.25  # for ranking="combined"; fixed a priori
 
 _RESPONSES = {"accepted": "Supported", "supported": "Supported", "noted": "Noted"}
@@ -442,6 +444,12 @@ class RecommendationIndex:
                 "`rightsmap upr import recommendations.jsonl`"
             )
         version = root / current.read_text(encoding="utf-8").strip()
+        missing = [n for n in VERSION_FILES if not (version / n).is_file()]
+        if missing:
+            raise DataError(
+                f"the UPR index at {root} is damaged ({', '.join(missing)} missing in {version.name}): "
+                "delete that folder and import your download again"
+            )
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         vectors = np.load(version / "vectors.npy", allow_pickle=False)
         with np.load(version / "columns.npz", allow_pickle=False) as npz:
@@ -467,8 +475,23 @@ class RecommendationIndex:
         return self._embedder
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Query vectors for texts, from the index's embedder."""
-        return self.embedder.encode(texts)
+        """Query vectors for texts, from the index's embedder.
+
+        With a concatenated embedder, each text is compared only in the parts that understand
+        its language (``text.guess_language``): an English text in the English parts, a Spanish
+        or French one in the multilingual parts, a text of unsure language in all of them. On our
+        development judged sets (English, Spanish, French) this beat comparing in every part.
+        """
+        emb = self.embedder
+        if not isinstance(emb, ConcatEmbedder):
+            return emb.encode(texts)
+        out = np.zeros((len(texts), emb.dim), dtype=np.float32)
+        groups: dict[tuple[bool, ...], list[int]] = {}
+        for i, text in enumerate(texts):
+            groups.setdefault(_parts_for(emb, guess_language(text)), []).append(i)
+        for used, rows in groups.items():
+            out[rows] = emb.encode_with([texts[i] for i in rows], used)
+        return out
 
     def mask(
         self, state: str | None = None, cycle: int | None = None, response: str | None = None
@@ -522,6 +545,19 @@ class RecommendationIndex:
             top = best[np.argsort(-row[best], kind="stable")]
             out.append([_recommendation(self.record(int(i)), float(row[i])) for i in top])
         return out
+
+
+def _parts_for(emb: ConcatEmbedder, lang: str) -> tuple[bool, ...]:
+    """Which parts of ``emb`` compare a text in ``lang`` (see ``RecommendationIndex.encode``)."""
+    everything = tuple(True for _ in emb.parts)
+    if lang == "und":
+        return everything
+    languages = [getattr(p, "languages", None) for p in emb.parts]
+    speaks = tuple(ls is not None and lang in ls for ls in languages)
+    if any(speaks):
+        return speaks
+    multilingual = tuple(ls is None for ls in languages)
+    return multilingual if any(multilingual) else everything
 
 
 def _columns(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -582,14 +618,15 @@ def import_recommendations(
     source: str | Path,
     index: str | Path | None = None,
     fmt: str = "auto",
-    embedder: Embedder | None = None,
+    embedder: str | Embedder | None = None,
     progress: bool | None = None,
 ) -> ImportSummary:
     """Import an export into the index (merging by ID with what is there), atomically.
 
     Records already in the index with the same text keep their vectors; the rest are encoded with
-    ``embedder`` (default: ``RETRIEVAL_EMBEDDER``); an index built with another embedder is
-    re-encoded whole. A failure leaves the previous index as it was.
+    ``embedder`` (a name such as ``"mpnet+use"`` or an Embedder; default: ``RETRIEVAL_EMBEDDER``);
+    an index built with another embedder is re-encoded whole. A failure leaves the previous index
+    as it was.
     """
     report = read_recommendations(source, fmt)
     if not report.records:
@@ -601,7 +638,7 @@ def import_recommendations(
                 else ""
             )
         )
-    emb = embedder or get_embedder(RETRIEVAL_EMBEDDER)
+    emb = get_embedder(embedder or RETRIEVAL_EMBEDDER) if not isinstance(embedder, Embedder) else embedder
     root = Path(index) if index is not None else default_index_path()
     old: RecommendationIndex | None = None
     if (root / "CURRENT").is_file():
