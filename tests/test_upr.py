@@ -339,6 +339,20 @@ def test_tag_attaches_recommendations_only_with_an_index(index, tagger):
     assert mine.tag("The bus was late and I missed my show.").recommendations == []  # no tag, no claim
 
 
+def test_tag_can_rank_recommendations_with_tag_agreement(index, tagger):
+    mine = tagger.use_index(index)
+    text = "The police shot my unarmed cousin and the officer was never charged."
+    plain = {r.id: r.score for r in mine.tag(text, recommendations=3).recommendations}
+    combined = mine.tag(text, recommendations=3, upr_ranking="combined").recommendations
+    proba = dict(zip(LABELS, tagger.predict_proba([text])[0], strict=True))
+    for rec in combined:  # the cosine + 0.25 x the strongest probability among its articles
+        agreement = max((proba[a] for a in rec.articles), default=0.0)
+        assert rec.score == pytest.approx(plain[rec.id] + upr.AGREEMENT_WEIGHT * agreement, abs=1e-4)
+    assert any(r.articles for r in combined)
+    with pytest.raises(ValueError, match="upr_ranking must be"):
+        mine.tag(text, upr_ranking="bm25")
+
+
 def test_cli_import_and_search(tmp_path, capsys, tagger):
     src = write_jsonl(tmp_path / "recs.jsonl", RECORDS)
     assert main(["upr", "import", str(src), "--index", str(tmp_path / "idx"), "--quiet"]) == 0

@@ -170,6 +170,7 @@ class Tagger:
         recommendations: int | None = ...,
         upr_filter: dict[str, Any] | None = ...,
         suggest: bool = ...,
+        upr_ranking: str = ...,
     ) -> TagResult: ...
     @overload
     def tag(
@@ -180,6 +181,7 @@ class Tagger:
         recommendations: int | None = ...,
         upr_filter: dict[str, Any] | None = ...,
         suggest: bool = ...,
+        upr_ranking: str = ...,
     ) -> list[TagResult]: ...
 
     def tag(
@@ -190,6 +192,7 @@ class Tagger:
         recommendations: int | None = None,
         upr_filter: dict[str, Any] | None = None,
         suggest: bool = True,
+        upr_ranking: str = "cosine",
     ) -> TagResult | list[TagResult]:
         """Tag one text (returns a TagResult) or a list of texts (returns a list).
 
@@ -200,7 +203,8 @@ class Tagger:
         ``recommendations``: how many past UPR recommendations to attach to each tagged text
         (default: 5 when a UPR index is installed, else none; see ``rightsmap upr import``);
         ``upr_filter`` narrows them, e.g. ``{"state": "United States of America", "response":
-        "Supported", "cycle": 3}``.
+        "Supported", "cycle": 3}``; ``upr_ranking="combined"`` adds the agreement between the
+        text's tags and each recommendation's articles to the similarity (``Tagger.recommend``).
 
         ``suggest``: draft framing-and-claiming suggestions (``TagResult.suggestions``, see
         ``rightsmap.framing``); False skips them, which saves a named-entity pass per text.
@@ -209,6 +213,8 @@ class Tagger:
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
         if min_confidence is not None and not 0.0 <= float(min_confidence) <= 1.0:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence!r}")
+        if upr_ranking not in ("cosine", "combined"):
+            raise ValueError(f"upr_ranking must be 'cosine' or 'combined', got {upr_ranking!r}")
         index = self._upr_index(recommendations)
         k = (5 if recommendations is None else recommendations) if index is not None else 0
         single = isinstance(texts, str)
@@ -228,7 +234,9 @@ class Tagger:
             recs: dict[int, list[Recommendation]] = {}
             if index is not None and k:  # only texts with tags are searched (and encoded again)
                 todo = [d for d, tags in enumerate(tagged) if tags]
-                found = self.recommend([chunk[d] for d in todo], index, k, **(upr_filter or {}))
+                found = self.recommend(
+                    [chunk[d] for d in todo], index, k, upr_ranking, proba[todo], **(upr_filter or {})
+                )
                 recs = dict(zip(todo, found, strict=True))
             for d, (text, tags) in enumerate(zip(chunk, tagged, strict=True)):
                 result = TagResult(
@@ -240,14 +248,30 @@ class Tagger:
         return results[0] if single else results
 
     def recommend(
-        self, texts: Sequence[str], index: RecommendationIndex, k: int = 5, **filters: Any
+        self,
+        texts: Sequence[str],
+        index: RecommendationIndex,
+        k: int = 5,
+        ranking: str = "cosine",
+        proba: np.ndarray | None = None,
+        **filters: Any,
     ) -> list[list[Recommendation]]:
-        """The ``k`` past UPR recommendations in ``index`` that best match each text (similarity
-        under the index's embedder); ``filters``: state, cycle, response."""
-        found: list[list[Recommendation]] = []
+        """The ``k`` past UPR recommendations in ``index`` that best match each text; ``filters``:
+        state, cycle, response.
+
+        ``ranking="cosine"``: similarity under the index's embedder; ``"combined"`` adds the
+        agreement between each text's tags and the recommendation's articles (``proba``: the
+        texts' probabilities when already computed).
+        """
+        if ranking not in ("cosine", "combined"):
+            raise ValueError(f"ranking must be 'cosine' or 'combined', got {ranking!r}")
         batch = _check_texts(texts)
+        if ranking == "combined" and proba is None:
+            proba = self.predict_proba(batch)
+        found: list[list[Recommendation]] = []
         for i in range(0, len(batch), CHUNK):
-            found += index.search(index.encode(batch[i : i + CHUNK]), None, k, **filters)
+            rows = None if ranking == "cosine" or proba is None else proba[i : i + CHUNK]
+            found += index.search(index.encode(batch[i : i + CHUNK]), rows, k, **filters)
         return found
 
     def use_index(self, index: str | Path | RecommendationIndex | None) -> Tagger:
@@ -409,6 +433,7 @@ def tag(
     recommendations: int | None = None,
     upr_filter: dict[str, Any] | None = None,
     suggest: bool = True,
+    upr_ranking: str = "cosine",
 ) -> TagResult | list[TagResult]:
     """Tag with the default model; see ``Tagger.tag``.
 
@@ -416,7 +441,7 @@ def tag(
     >>> r.tags[0].article                                        # doctest: +SKIP
     'UDHR-25'
     """
-    return load().tag(texts, top_k, min_confidence, recommendations, upr_filter, suggest)
+    return load().tag(texts, top_k, min_confidence, recommendations, upr_filter, suggest, upr_ranking)
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:
