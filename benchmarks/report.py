@@ -3,13 +3,15 @@
     python benchmarks/report.py
 
 1. the bundled examples, untagged (compile tags them first): the issue's "under 60 s";
-2. our training corpus (about 1,600 testimonies) tagged by tag-csv, then compiled with --group-by lang.
+2. our training corpus (about 2,100 testimonies) tagged by tag-csv, then compiled with --group-by lang;
+   with an index installed, tag-csv is also timed without one, in the same run.
 Uses the UPR index installed in your user-data folder (or RIGHTSMAP_UPR_INDEX) if there is one.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -21,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "rightsmap.cli"]
 
 
-def timed(args: list[str]) -> float:
+def timed(args: list[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run([*CLI, *args], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*CLI, *args], check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
@@ -40,6 +42,12 @@ def main() -> None:
         corpus = ROOT / "corpora" / "training" / "testimonies.csv"
         shutil.copy(corpus, out / "corpus.csv")
         tagging = timed(["tag-csv", str(out / "corpus.csv"), "-o", str(out / "tagged.csv"), "--quiet"])
+        if installed:  # the same without recommendations: an empty folder as the index
+            bare = timed(
+                ["tag-csv", str(out / "corpus.csv"), "-o", str(out / "bare.csv"), "--quiet"],
+                env={**os.environ, "RIGHTSMAP_UPR_INDEX": str(out / "no-index")},
+            )
+            print(f"tag-csv without an index: {bare:.1f} s")
         with (out / "tagged.csv").open(encoding="utf-8", newline="") as handle:
             rows = sum(1 for _ in csv.DictReader(handle))
         seconds = timed(
