@@ -239,9 +239,13 @@ def _group(tags: Sequence[Tag], norms: dict[str, Norm]) -> list[tuple[str, list[
 
 
 def _evidence(tags: Sequence[Tag]) -> list[tuple[str, int, int]]:
-    """The group's evidence sentences, best first, each once."""
+    """The group's evidence sentences, each once: the most confident tag's first (sentence scores
+    are logits of different articles, so they only rank sentences within one tag)."""
     seen, out = set(), []
-    for e in sorted((e for t in tags for e in t.evidence), key=lambda e: -e.score):
+    ranked = sorted(
+        ((t.confidence, e.score, e) for t in tags for e in t.evidence), key=lambda x: (-x[0], -x[1])
+    )
+    for _, _, e in ranked:
         if (e.start, e.end) not in seen:
             seen.add((e.start, e.end))
             out.append((e.text, e.start, e.end))
@@ -296,21 +300,24 @@ def _actor(
     text: str, ents: list[tuple[int, int, str]], evidence: list[tuple[str, int, int]], guide: Guide
 ) -> _Bearer | None:
     """Who the claim to respect the right goes to: an organisation named in the evidence, else an
-    actor the evidence names, else the only organisation named in the text, else an actor the
-    text names."""
+    actor named in the best evidence sentence, else the only organisation named in the text, else
+    an actor named in the other evidence sentences, then anywhere in the text. (A side sentence
+    such as "the school nurse asked why my son smells" must not outrank the one utility named.)"""
     orgs = [(a, b) for a, b, label in ents if label == "ORG" and _organisation(text[a:b])]
     for _, start, end in evidence:
         for a, b in orgs:
             if start <= a and b <= end:
                 name = text[a:b].strip()
                 return _Bearer(name, bool(_PUBLIC_WORDS.search(name)))
-    for sentence, _, _ in evidence:
-        if (actor := _named_actor(sentence, guide)) is not None:
-            return actor
+    if evidence and (actor := _named_actor(evidence[0][0], guide)) is not None:
+        return actor
     names = {text[a:b].strip() for a, b in orgs}
     if len(names) == 1:
         name = names.pop()
         return _Bearer(name, bool(_PUBLIC_WORDS.search(name)))
+    for sentence, _, _ in evidence[1:]:
+        if (actor := _named_actor(sentence, guide)) is not None:
+            return actor
     return _named_actor(text, guide)
 
 
