@@ -262,3 +262,51 @@ def test_redact_option_keeps_no_personal_information(tmp_path, tagger):
     for secret in ("Kevin", "Walsh", "Jamal", "555-0182"):
         assert secret not in row["text"] and secret not in row["rights_json"]
     assert "Oakland Police" in row["text"] and row["rights"]  # still tagged
+
+
+@pytest.fixture
+def small_index(tmp_path):
+    from rightsmap import upr
+
+    records = [
+        {
+            "id": "R-1",
+            "text": "Stop water shut-offs for families who cannot pay",
+            "state_under_review": "Utopia",
+        },
+        {"id": "R-2", "text": "End excessive force by police", "state_under_review": "Utopia"},
+    ]
+    (tmp_path / "recs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    upr.import_recommendations(tmp_path / "recs.jsonl", tmp_path / "idx", progress=False)
+    return tmp_path / "idx"
+
+
+def test_resume_refuses_a_changed_upr_index(tmp_path, testimonies, tagger, small_index):
+    out = tmp_path / "out.csv"
+    with pytest.raises(KeyboardInterrupt):
+        tag_csv(testimonies, out, model=CountingTagger(tagger, fail_after=1), progress=False, chunk_size=2)
+    # resuming with an index would add a recommendations column the written rows lack
+    with pytest.raises(DataError, match="index changed"):
+        tag_csv(testimonies, out, model=tagger.use_index(small_index), progress=False, resume=True)
+
+
+def test_cli_tag_csv_index_and_no_recommendations(tmp_path, testimonies, small_index, capsys, monkeypatch):
+    import rightsmap
+
+    shared = rightsmap.load()  # what the CLI loads: make it look for an installed index afresh
+    monkeypatch.setenv("RIGHTSMAP_UPR_INDEX", str(small_index))
+    monkeypatch.setattr(shared, "_index_checked", False, raising=False)
+    monkeypatch.setattr(shared, "_index", None, raising=False)
+    installed, explicit, without = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    assert main(["tag-csv", str(testimonies), "-o", str(installed), "--quiet"]) == 0
+    rows = read_csv(installed)
+    assert [r["recommendations"].split(";")[0] for r in rows[:2]] == ["R-1", "R-2"]  # heat/water, police
+    assert (
+        main(["tag-csv", str(testimonies), "-o", str(explicit), "--index", str(small_index), "--quiet"]) == 0
+    )
+    assert read_csv(explicit) == rows
+    assert main(["tag-csv", str(testimonies), "-o", str(without), "--no-recommendations", "--quiet"]) == 0
+    assert "recommendations" not in read_csv(without)[0]
+    with pytest.raises(SystemExit):  # the two options exclude each other
+        main(["tag-csv", str(testimonies), "--index", str(small_index), "--no-recommendations"])
+    assert "not allowed with" in capsys.readouterr().err

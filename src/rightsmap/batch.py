@@ -519,6 +519,7 @@ def tag_csv(
         "input_mtime_ns": source.stat().st_mtime_ns,
         "text_column": text_column,
         "model": _model_id(tagger),
+        "index": None if (index := tagger._upr_index(None)) is None else index.identity,
         "raw": raw,
         "redact": redact,
         "rows_done": 0,
@@ -637,8 +638,18 @@ def _resume_state(state_file: Path, fresh: dict[str, Any], resume: bool) -> dict
             f"an interrupted run left {state_file.name} ({done} rows done): pass --resume "
             "(resume=True) to continue it, or delete it and its .partial files to start over"
         )
-    same = ("version", "input", "input_size", "input_mtime_ns", "text_column", "model", "raw", "redact")
-    changed = [k for k in same if saved.get(k) != fresh[k]]
+    same = (
+        "version",
+        "input",
+        "input_size",
+        "input_mtime_ns",
+        "text_column",
+        "model",
+        "index",
+        "raw",
+        "redact",
+    )
+    changed = [k for k in same if saved.get(k) != fresh[k]]  # "index": the UPR index used, if any
     if changed:
         raise DataError(
             f"cannot resume from {state_file.name}: {', '.join(changed)} changed since the interrupted "

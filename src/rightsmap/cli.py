@@ -123,6 +123,8 @@ def cmd_tag_csv(args: argparse.Namespace) -> int:
     from .tagger import load
 
     tagger = load(args.model)
+    if args.no_recommendations or args.index:
+        tagger = tagger.use_index(None if args.no_recommendations else args.index)
     try:
         summary = tag_csv(
             args.input,
@@ -412,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
         "tag-csv",
         help="tag every row of a table file (CSV, TSV, JSONL, Parquet) and print a summary",
         description="Tag the text column of a table file, print a summary, and optionally write "
-        "every row with added columns rights, top_article, top_confidence, rights_json and notes. "
+        "every row with added columns rights, top_article, top_confidence, rights_json and notes "
+        "(and recommendations: past UPR recommendations, when a UPR index is installed). "
         "Formats follow the extension (.csv, .tsv, .jsonl, .parquet). The output is built in "
         "OUT.partial and renamed when complete; an interrupted run continues with --resume. "
         "The input file is never modified.",
@@ -448,6 +451,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace names, phone numbers, e-mails, street addresses and ID numbers in the text "
         "before tagging, so the output keeps none of them (slower: runs spaCy's entity recogniser)",
+    )
+    recs = p.add_mutually_exclusive_group()
+    recs.add_argument(
+        "--index",
+        default=None,
+        metavar="DIR",
+        help="UPR index folder for the recommendations column (default: the installed one, if any)",
+    )
+    recs.add_argument(
+        "--no-recommendations",
+        action="store_true",
+        help="no recommendations column even with an index installed (faster: each tagged text "
+        "is not encoded a second time)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tag_csv)

@@ -410,6 +410,14 @@ class RecommendationIndex:
         return len(self.vectors)
 
     @property
+    def identity(self) -> str:
+        """Which index this is: its version folder when loaded from disk (a re-import makes a new
+        one), else a digest of its vectors."""
+        if self._source is not None:
+            return str(self._source.parent.resolve())
+        return hashlib.sha256(np.ascontiguousarray(self.vectors).tobytes()).hexdigest()[:16]
+
+    @property
     def records(self) -> list[dict[str, Any]]:
         """Every record (read from disk on first use for a loaded index)."""
         if self._records is None:
