@@ -361,6 +361,14 @@ def test_cli_import_and_search(tmp_path, capsys, tagger):
     assert "X-2" in capsys.readouterr().out
     assert main(["upr", "search", "x", "--index", str(tmp_path / "nothing")]) == 1
     assert "no UPR index" in capsys.readouterr().err
+    text = "The police shot my unarmed cousin and the officer was never charged."
+    scores = []
+    for extra in ([], ["--with-tags"]):
+        args = ["tag", "--json", "--no-suggestions", "--index", str(tmp_path / "idx"), *extra, text]
+        assert main(args) == 0
+        found = json.loads(capsys.readouterr().out)[0]["recommendations"]
+        scores.append({r["id"]: r["score"] for r in found})
+    assert scores[1]["X-1"] > scores[0]["X-1"] + 0.05  # its articles (life) agree with the tags
 
 
 @pytest.mark.skipif(not (SHARED / "upr-usa-cycle3").is_dir(), reason="needs ../shared/data")

@@ -82,7 +82,12 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.index:
         tagger = tagger.use_index(args.index)
     results = tagger.tag(
-        texts, args.top_k, args.min_confidence, args.recommendations, suggest=not args.no_suggestions
+        texts,
+        args.top_k,
+        args.min_confidence,
+        args.recommendations,
+        suggest=not args.no_suggestions,
+        upr_ranking="combined" if args.with_tags else "cosine",
     )
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
@@ -408,6 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="attach K past UPR recommendations per text (default: 5 if a UPR index is installed)",
     )
     _index_option(p)
+    p.add_argument(
+        "--with-tags",
+        action="store_true",
+        help="rank the recommendations by similarity plus agreement between the text's tags and "
+        "each recommendation's articles",
+    )
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser(
