@@ -88,3 +88,18 @@ def test_redact_finds_listed_names_french_phones_cued_ids_and_other_mentions():
         assert secret not in out, (secret, out)
     assert "Saint-Denis" in out and "Jackson Housing Authority" in out
     assert redact("I paid 1450 in rent in 2024 for unit 3.") == "I paid 1450 in rent in 2024 for unit 3."
+
+
+def test_batched_entities_equal_one_text_at_a_time():
+    from rightsmap.text import entities, entities_many
+
+    texts = [
+        "Officer Daniel Reyes of the Denver Police Department stopped me on Colfax Avenue.",
+        "",
+        "Pittsburgh Water and Sewer Authority shut our water off in Homewood last Tuesday.",
+        "La policía de Houston me detuvo.",
+    ]
+    batched = entities_many(texts, batch_size=2)
+    assert batched == [entities(t) for t in texts]
+    labels = {label for a, b, label in batched[2]}
+    assert "ORG" in labels and batched[1] == []

@@ -182,9 +182,14 @@ def _read(path: Path) -> dict:
 
 
 def suggest(
-    result: TagResult, norms: dict[str, Norm] | None = None, guide: Guide | None = None
+    result: TagResult,
+    norms: dict[str, Norm] | None = None,
+    guide: Guide | None = None,
+    ents: list[tuple[int, int, str]] | None = None,
 ) -> list[Suggestion]:
     """One framing-and-claiming draft per right that ``result`` engages, most confident first.
+
+    ``ents``: the text's named entities when already found (``text.entities_many`` batches them).
 
     >>> r = rightsmap.tag("Acme Properties shut off our heat in January in Detroit.")  # doctest: +SKIP
     >>> suggest(r)[0].claims[0]                                                       # doctest: +SKIP
@@ -195,7 +200,7 @@ def suggest(
     norms = norms or load_norms()
     guide = guide or load_guide()
     text = result.text
-    ents = entities(text)
+    ents = entities(text) if ents is None else ents
     place = _place(text, ents, guide)
     out = []
     for udhr, tags in _group(result.tags, norms):

@@ -26,7 +26,7 @@ from .batch import FORMULA_START, read_table
 from .errors import DataError
 from .norms import Norm
 from .tagger import Tagger, load
-from .text import guess_language, redact
+from .text import entities_many, guess_language, redact
 from .types import Evidence, Recommendation, Suggestion, Tag, TagResult
 from .upr import RecommendationIndex, default_index_path
 
@@ -263,8 +263,9 @@ def build_report(
 ) -> Report:
     """The report's content: per-right sections, group counts, champions and methodology."""
     norms = tagger.norms
-    for t in testimonies:
-        t.suggestions = framing.suggest(t.result, norms)
+    drafted = [t for t in testimonies if t.result.tags]
+    for t, ents in zip(drafted, entities_many([t.result.text for t in drafted]), strict=True):
+        t.suggestions = framing.suggest(t.result, norms, ents=ents)
     sections = _sections(testimonies, norms, redact_quotes)
     groups: dict[str, Counter[str]] | None = None
     if group_by:

@@ -27,7 +27,7 @@ from .errors import DataError, ModelError
 from .evaluation import report
 from .norms import LABELS, Norm, load_norms, norms_fingerprint, udhr_counterparts
 from .resources import data_path
-from .text import Sentence, clean, split_sentences
+from .text import Sentence, clean, entities_many, split_sentences
 from .types import Evidence, Recommendation, Tag, TagResult
 from .upr import RecommendationIndex, default_index_path
 
@@ -238,12 +238,14 @@ class Tagger:
                     [chunk[d] for d in todo], index, k, upr_ranking, proba[todo], **(upr_filter or {})
                 )
                 recs = dict(zip(todo, found, strict=True))
+            drafted = [d for d, tags in enumerate(tagged) if tags] if suggest else []
+            ents = dict(zip(drafted, entities_many([chunk[d] for d in drafted]), strict=True))
             for d, (text, tags) in enumerate(zip(chunk, tagged, strict=True)):
                 result = TagResult(
                     text=text, tags=tags, recommendations=recs.get(d, []), warnings=warnings[d]
                 )
-                if suggest and tags:
-                    result = replace(result, suggestions=framing.suggest(result, self.norms))
+                if d in ents:
+                    result = replace(result, suggestions=framing.suggest(result, self.norms, ents=ents[d]))
                 results.append(result)
         return results[0] if single else results
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -208,8 +208,13 @@ def _ner() -> Any:
 
 def entities(text: str) -> list[tuple[int, int, str]]:
     """Named entities (start, end, spaCy label: PERSON, ORG, GPE, FAC, DATE, ...) of a text."""
-    doc = _ner()(text[:MAX_NER_CHARS])
-    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+    return entities_many([text])[0]
+
+
+def entities_many(texts: Sequence[str], batch_size: int = 64) -> list[list[tuple[int, int, str]]]:
+    """``entities`` of many texts in batched passes (spaCy's ``pipe``: faster than one call each)."""
+    docs = _ner().pipe((t[:MAX_NER_CHARS] for t in texts), batch_size=batch_size)
+    return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
 
 
 MAX_NER_CHARS = 100_000
