@@ -103,3 +103,11 @@ def test_batched_entities_equal_one_text_at_a_time():
     assert batched == [entities(t) for t in texts]
     labels = {label for a, b, label in batched[2]}
     assert "ORG" in labels and batched[1] == []
+
+
+def test_no_texts_need_no_entity_recogniser():
+    from rightsmap import text
+
+    text._ner.cache_clear()
+    assert text.entities_many([]) == []
+    assert text._ner.cache_info().currsize == 0  # tag-csv (no suggestions) never loads spaCy's NER

@@ -213,6 +213,8 @@ def entities(text: str) -> list[tuple[int, int, str]]:
 
 def entities_many(texts: Sequence[str], batch_size: int = 64) -> list[list[tuple[int, int, str]]]:
     """``entities`` of many texts in batched passes (spaCy's ``pipe``: faster than one call each)."""
+    if not texts:
+        return []  # without loading the entity recogniser
     docs = _ner().pipe((t[:MAX_NER_CHARS] for t in texts), batch_size=batch_size)
     return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
 
