@@ -9,7 +9,7 @@ import pytest
 
 from rightsmap import upr
 from rightsmap.cli import main
-from rightsmap.errors import DataError
+from rightsmap.errors import DataError, ModelError
 from rightsmap.norms import LABELS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -281,6 +281,15 @@ def test_a_damaged_index_is_named_not_a_traceback(index):
     (version / "columns.npz").unlink()
     with pytest.raises(DataError, match=r"damaged \(columns.npz missing"):
         upr.RecommendationIndex.load(index)
+
+
+def test_an_index_from_other_embedder_weights_says_to_import_again(index):
+    version = index / (index / "CURRENT").read_text().strip()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["embedder"]["fingerprint"] = "0" * 16
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=r"UPR index was built with embedder .*import your file again"):
+        upr.RecommendationIndex.load(index).encode(["police"])
 
 
 def test_search_ranks_and_filters(index, tagger):

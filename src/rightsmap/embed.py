@@ -233,6 +233,18 @@ def _get(spec: str) -> Embedder:
     )
 
 
+def embedder_matching(ref: dict[str, str], what: str, remedy: str) -> Embedder:
+    """The embedder a saved artefact names (``ref``: name and fingerprint), refusing an installed
+    one whose weights differ: ``what`` was built with it, ``remedy`` says how to rebuild."""
+    emb = get_embedder(ref["name"])
+    if emb.fingerprint != ref["fingerprint"]:
+        raise ModelError(
+            f"{what} was built with embedder {ref['name']!r} (fingerprint {ref['fingerprint']}), "
+            f"but the installed one has fingerprint {emb.fingerprint}: {remedy}"
+        )
+    return emb
+
+
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/rightsmap`` (``~/.cache/rightsmap``): embedding caches, joined weights."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rightsmap"

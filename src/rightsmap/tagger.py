@@ -22,7 +22,7 @@ import numpy as np
 from . import framing
 from .classifier import RightsClassifier, ZeroShotScorer
 from .dataset import LabelledSet
-from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, get_embedder
+from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, embedder_matching, get_embedder
 from .errors import DataError, ModelError
 from .evaluation import report
 from .norms import LABELS, Norm, load_norms, norms_fingerprint, udhr_counterparts
@@ -386,14 +386,7 @@ class Tagger:
             raise ModelError(f"{weights_file}: refused (only plain numeric arrays load): {exc}") from None
         if meta.get("kind") not in KINDS:
             raise ModelError(f"{meta_file}: unknown model kind {meta.get('kind')!r}")
-        emb_ref = meta["embedder"]
-        embedder = get_embedder(emb_ref["name"])
-        if embedder.fingerprint != emb_ref["fingerprint"]:
-            raise ModelError(
-                f"{path} was built with embedder {emb_ref['name']!r} (fingerprint "
-                f"{emb_ref['fingerprint']}), but the installed one has fingerprint "
-                f"{embedder.fingerprint}: rebuild the model with this embedder"
-            )
+        embedder = embedder_matching(meta["embedder"], str(path), "rebuild the model with this embedder")
         try:
             scorer = KINDS[meta["kind"]].from_state(meta["scorer"], arrays)
         except KeyError as exc:

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .embed import RETRIEVAL_EMBEDDER, ConcatEmbedder, Embedder, get_embedder
-from .errors import DataError, ModelError
+from .embed import RETRIEVAL_EMBEDDER, ConcatEmbedder, Embedder, embedder_matching, get_embedder
+from .errors import DataError
 from .norms import LABELS
 from .resources import data_path
 from .text import guess_language
@@ -470,15 +470,9 @@ class RecommendationIndex:
     def embedder(self) -> Embedder:
         """The embedder the records were encoded with; queries are encoded with it too."""
         if getattr(self, "_embedder", None) is None:
-            wanted = self.manifest["embedder"]
-            emb = get_embedder(wanted["name"])
-            if emb.fingerprint != wanted["fingerprint"]:
-                raise ModelError(
-                    f"the UPR index was embedded with {wanted['name']!r} (fingerprint "
-                    f"{wanted['fingerprint']}) but the installed {emb.name!r} has fingerprint "
-                    f"{emb.fingerprint}: import your file again to re-encode the index"
-                )
-            self._embedder: Embedder | None = emb
+            self._embedder: Embedder | None = embedder_matching(
+                self.manifest["embedder"], "the UPR index", "import your file again to re-encode the index"
+            )
         assert self._embedder is not None
         return self._embedder
 
