@@ -98,7 +98,7 @@ class CountingTagger(Tagger):
     """The real model, counting the texts it is asked to tag; fails after ``fail_after`` calls."""
 
     def __init__(self, real, fail_after=None):
-        super().__init__(real.embedder, real.scorer, real.meta, real.norms)
+        super().__init__(real.embedder, real.scorer, real.meta, real.norms, real.whole_text)
         self.texts, self.calls, self.fail_after = 0, 0, fail_after
 
     def tag(self, texts, top_k=None, min_confidence=None, suggest=True):

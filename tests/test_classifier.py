@@ -2,8 +2,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from rightsmap.classifier import decide
+from rightsmap.classifier import RightsClassifier, decide
+from rightsmap.embed import Encoded
 from rightsmap.norms import LABELS, udhr_counterparts
 
 # three articles: 0 and 1 are "UDHR", 2 is a covenant article crosswalked to 0 only
@@ -48,3 +50,71 @@ def test_default_model_predictions_are_crosswalk_consistent(tagger, norms):
         for t in result.tags:
             if t.instrument != "UDHR" and any(r.startswith("UDHR-") for r in t.related):
                 assert tagged & set(t.related), (t.article, tagged)
+
+
+def _synthetic(seed: int = 0, n: int = 120):
+    """Sentence vectors that are pure noise; the label lives in a whole-text vector that applies
+    to the first two thirds of the documents only."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2 == 0
+    sentences = rng.normal(size=(n, 8)).astype(np.float32)
+    whole = rng.normal(size=(n, 4)).astype(np.float32)
+    whole[:, 0] += np.where(y, 3.0, -3.0)
+    mask = np.arange(n) < 2 * n // 3
+    whole[~mask] = 0.0
+    Y = np.stack([y, ~y], axis=1)
+    return sentences, whole, mask, Y
+
+
+def _encoded(sentences, whole=None, mask=None):
+    views = [] if whole is None else [(whole, mask)]
+    return Encoded(sentences, np.arange(len(sentences)), len(sentences), views)
+
+
+def _classifier():
+    return RightsClassifier(prior_weight=0.0, cv=3, n_jobs=1)
+
+
+def test_whole_text_heads_learn_what_the_sentences_miss():
+    sentences, whole, mask, Y = _synthetic()
+    with_view = _classifier().fit(_encoded(sentences, whole, mask), Y)
+    without = _classifier().fit(_encoded(sentences), Y)
+    test_s, test_w, test_m, test_Y = _synthetic(seed=1)
+    p_with = with_view.predict_proba(_encoded(test_s, test_w, test_m))
+    p_without = without.predict_proba(_encoded(test_s))
+    right_with = np.mean((p_with[test_m, 0] > p_with[test_m, 1]) == test_Y[test_m, 0])
+    right_without = np.mean((p_without[test_m, 0] > p_without[test_m, 1]) == test_Y[test_m, 0])
+    assert right_with >= 0.95 and right_without <= 0.75
+
+
+def test_whole_text_score_is_added_only_where_the_encoder_applies():
+    sentences, whole, mask, Y = _synthetic()
+    clf = _classifier().fit(_encoded(sentences, whole, mask), Y)
+    p_on = clf.predict_proba(_encoded(sentences, whole, mask))
+    p_off = clf.predict_proba(_encoded(sentences, whole, np.zeros_like(mask)))
+    # calibrated p = sigmoid(a * score + b): the logit moves by a * (whole head's score) where it applies
+    a, _ = clf.calibration_
+    coef, intercept = clf.whole_[0]
+    expected = a * clf.whole_weight * (whole @ coef.T + intercept)
+    moved = np.log(p_on / (1 - p_on)) - np.log(p_off / (1 - p_off))
+    assert np.allclose(moved[mask], expected[mask], atol=1e-3)
+    assert np.allclose(moved[~mask], 0.0, atol=1e-6)
+
+
+def test_whole_text_heads_survive_the_state_round_trip_and_must_match_the_input():
+    sentences, whole, mask, Y = _synthetic()
+    clf = _classifier().fit(_encoded(sentences, whole, mask), Y)
+    again = RightsClassifier.from_state(*clf.get_state())
+    X = _encoded(sentences, whole, mask)
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="1 whole-text encoders, the input 0"):
+        again.predict_proba(_encoded(sentences))
+
+
+def test_an_article_without_examples_gets_no_opinion_from_whole_text_heads():
+    sentences, whole, mask, Y = _synthetic()
+    Y = np.hstack([Y, np.zeros((len(Y), 1), dtype=bool)])
+    clf = _classifier().fit(_encoded(sentences, whole, mask), Y)
+    coef, intercept = clf.whole_[0]
+    assert intercept[2] == 0.0 and not coef[2].any()
+    assert clf.intercept_[2] == -10.0  # the sentence heads never predict it

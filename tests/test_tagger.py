@@ -171,3 +171,73 @@ def test_predict_matches_the_default_tags(tagger):
     decisions = tagger.predict(texts)
     for row, result in zip(decisions, tagger.tag(texts), strict=True):
         assert {tagger.labels[j] for j in np.flatnonzero(row)} == {t.article for t in result.tags}
+
+
+class EnglishOnly:
+    """A whole-text embedder that records what it was asked to encode."""
+
+    name = "english-only"
+    dim = 3
+    fingerprint = "fake"
+    languages = ("en",)
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts, batch_size=64):
+        self.seen += list(texts)
+        return np.ones((len(texts), 3), dtype=np.float32) / np.sqrt(3)
+
+
+def test_english_only_whole_text_embedder_reads_english_texts_only(tagger):
+    fake = EnglishOnly()
+    probe = Tagger(tagger.embedder, tagger.scorer, whole_text=[fake])
+    texts = [HEAT, "Nos cortaron la luz y el dueño no contesta nunca el teléfono.", "   "]
+    encoded = probe._encode(texts)[0]
+    vectors, mask = encoded.whole[0]
+    assert fake.seen == [HEAT]
+    assert mask.tolist() == [True, False, False]
+    assert not vectors[1:].any()
+
+
+def test_default_model_reads_whole_texts(tagger):
+    assert [e.name for e in tagger.whole_text] == ["use", "minilm"]
+    assert len(tagger.scorer.whole_) == 2
+
+
+def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "Whole-text embedder `minilm`" in card and "texts read as en or unsure" in card
+
+
+def test_whole_text_embedder_with_other_weights_is_refused(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["whole_text"][1]["fingerprint"] = "0000000000000000"
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(rightsmap.ModelError, match=r"'minilm'.*rebuild the model"):
+        Tagger.load(tmp_path / "m")
+
+
+def test_format_1_model_directory_still_loads_without_whole_text_heads(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["format_version"] = 1
+    del meta["whole_text"], meta["scorer"]["whole_weight"]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with np.load(tmp_path / "m" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files if not k.startswith("whole")}
+    np.savez(tmp_path / "m" / "weights.npz", **arrays)
+    old = Tagger.load(tmp_path / "m")
+    assert old.whole_text == () and old.scorer.whole_ == []
+    assert old.tag(HEAT).tags  # sentence heads alone still tag
+
+
+def test_whole_text_list_that_disagrees_with_the_weights_is_refused(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["whole_text"] = meta["whole_text"][:1]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(rightsmap.ModelError, match="disagree on the whole-text embedders"):
+        Tagger.load(tmp_path / "m")

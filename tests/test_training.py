@@ -1,4 +1,5 @@
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -107,11 +108,19 @@ def test_cli_train_prints_a_cross_validated_evaluation(coalition_csv, tmp_path, 
         "-o",
         str(out),
         "--no-corpus",
+        "--whole-text",
+        "none",
         "--quiet",
     ]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "Cross-validated" in printed and (out / "model.json").is_file()
+    assert "Cross-validated" in printed
+    assert json.loads((out / "model.json").read_text())["whole_text"] == []
+
+
+def test_retrained_model_keeps_the_default_whole_text_embedders(coalition_model):
+    names = [ref["name"] for ref in json.loads((coalition_model / "model.json").read_text())["whole_text"]]
+    assert names == ["use", "minilm"]
 
 
 def test_cli_evaluate_reports_languages_and_labels(capsys, tagger):

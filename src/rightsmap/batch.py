@@ -451,7 +451,8 @@ class BatchSummary:
 def _model_id(tagger: Tagger) -> str:
     params, arrays = tagger.scorer.get_state()
     h = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
-    h.update(tagger.embedder.fingerprint.encode())
+    for embedder in (tagger.embedder, *tagger.whole_text):
+        h.update(embedder.fingerprint.encode())
     for name in sorted(arrays):
         h.update(name.encode() + arrays[name].tobytes())
     return h.hexdigest()[:16]

@@ -116,6 +116,7 @@ class ZeroShotScorer(BaseEstimator):
         return scorer
 
 
+Heads = tuple[np.ndarray, np.ndarray]  # per-article coefficients (L, d) and intercepts (L,)
 RELATIVE_GRID = (0.0, 0.2, 0.3, 0.4, 0.5)  # candidate thresholds relative to a document's top article
 SHRINK = 50  # pseudo-examples pulling each article's own threshold towards the global one
 
@@ -180,6 +181,9 @@ class RightsClassifier(BaseEstimator):
       (``sentence_weight``); the best sentences are also the evidence.
     - The text's similarity to each article's description is added as a prior (``prior_weight``),
       which keeps the ranking sensible on text unlike the training examples.
+    - Each whole-text encoder in the input (``Encoded.whole``) gets its own logistic regression
+      per article, fitted on the documents it applies to; ``whole_weight`` times its score is
+      added where it applies.
     - A separate head says whether a text engages any right at all ("no right engaged"); its
       threshold is the strictest that loses at most ``max_positive_loss`` of the cross-validated
       texts that do, and texts below it get no tag (``engaged``).
@@ -201,6 +205,7 @@ class RightsClassifier(BaseEstimator):
         sentence_weight: float = 0.2,
         prior_weight: float = 5.0,
         max_positive_loss: float = 0.01,
+        whole_weight: float = 1.0,
         cv: int = 5,
         random_state: int = 0,
         verbose: bool = False,
@@ -215,36 +220,61 @@ class RightsClassifier(BaseEstimator):
         self.sentence_weight = sentence_weight
         self.prior_weight = prior_weight
         self.max_positive_loss = max_positive_loss
+        self.whole_weight = whole_weight
         self.cv = cv
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
 
     def _fit_heads(
-        self, X: Encoded, Y: np.ndarray, weight: np.ndarray, bar: Any = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self,
+        docs: np.ndarray,
+        Y: np.ndarray,
+        weight: np.ndarray,
+        bar: Any = None,
+        own_prototypes: bool = True,
+    ) -> Heads:
+        """One head per article on ``docs``; ``own_prototypes``: the article descriptions join
+        (only for vectors from the sentence encoder, which embedded them).
+
+        An article with no positive example gets intercept -10 (never predicted) from the sentence
+        heads, and 0 (no opinion) from a whole-text encoder's heads.
+        """
         from joblib import Parallel, delayed
 
         n_labels = Y.shape[1]
         own: list[np.ndarray | None] = [None] * n_labels
-        if self.prototypes is not None and self.starts is not None and self.prototype_weight > 0:
+        if (
+            own_prototypes
+            and self.prototype_weight > 0
+            and self.prototypes is not None
+            and self.starts is not None
+        ):
             bounds = np.r_[self.starts, len(self.prototypes)]
             own = [self.prototypes[bounds[j] : bounds[j + 1]] for j in range(n_labels)]
         jobs = (
-            delayed(_fit_head)(X.docs, Y[:, j], weight, own[j], self.prototype_weight, self.C)
+            delayed(_fit_head)(docs, Y[:, j], weight, own[j], self.prototype_weight, self.C)
             for j in range(n_labels)
         )
-        coef = np.zeros((n_labels, X.docs.shape[1]))
-        intercept = np.full(n_labels, -10.0)  # a label with no positive example is never predicted
+        coef = np.zeros((n_labels, docs.shape[1]))
+        intercept = np.full(n_labels, -10.0 if own_prototypes else 0.0)
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
         for j, fitted in enumerate(results):
             if fitted is not None:
                 coef[j], intercept[j] = fitted
             if bar is not None:
                 bar.update()
-        return coef, intercept
+        return coef.astype(np.float32), intercept  # float32 as saved: a loaded model predicts the same
 
-    def _scores(self, X: Encoded, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _fit_whole(self, X: Encoded, Y: np.ndarray, weight: np.ndarray, bar: Any = None) -> list[Heads]:
+        """Heads per whole-text encoder, each fitted on the documents it applies to."""
+        return [self._fit_heads(v[m], Y[m], weight[m], bar, own_prototypes=False) for v, m in X.whole]
+
+    def _scores(
+        self, X: Encoded, coef: np.ndarray, intercept: np.ndarray, whole: list[Heads]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if len(X.whole) != len(whole):
+            raise ValueError(f"the model has {len(whole)} whole-text encoders, the input {len(X.whole)}")
         doc = X.docs @ coef.T + intercept
         sent = X.sentences @ coef.T + intercept
         best = doc.copy()  # the better of the whole text and its best sentence
@@ -253,6 +283,8 @@ class RightsClassifier(BaseEstimator):
         score = (1 - w) * doc + w * best
         if self.prior_weight and self.prototypes is not None and self.starts is not None:
             score = score + self.prior_weight * prototype_similarity(X.docs, self.prototypes, self.starts)
+        for (vectors, mask), (w_coef, w_intercept) in zip(X.whole, whole, strict=True):
+            score = score + self.whole_weight * mask[:, None] * (vectors @ w_coef.T + w_intercept)
         return score, sent
 
     def fit(self, X: Encoded, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> RightsClassifier:
@@ -267,10 +299,13 @@ class RightsClassifier(BaseEstimator):
         oof_any = np.ones(len(X))
         engaged: np.ndarray = np.asarray(Y.any(axis=1))
         folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-        bar = tqdm(total=(self.cv + 1) * Y.shape[1], desc="fitting", unit="heads", disable=not self.verbose)
+        total = (self.cv + 1) * Y.shape[1] * (1 + len(X.whole))
+        bar = tqdm(total=total, desc="fitting", unit="heads", disable=not self.verbose)
         for fit_idx, held_idx in folds.split(X.docs):
-            coef, intercept = self._fit_heads(X.subset(fit_idx), Y[fit_idx], weight[fit_idx], bar)
-            oof[held_idx] = self._scores(X.subset(held_idx), coef, intercept)[0]
+            fit = X.subset(fit_idx)
+            coef, intercept = self._fit_heads(fit.docs, Y[fit_idx], weight[fit_idx], bar)
+            whole = self._fit_whole(fit, Y[fit_idx], weight[fit_idx], bar)
+            oof[held_idx] = self._scores(X.subset(held_idx), coef, intercept, whole)[0]
             head = _fit_head(X.docs[fit_idx], engaged[fit_idx], weight[fit_idx], None, 0.0, self.C)
             if head is not None:
                 oof_any[held_idx] = _sigmoid(X.docs[held_idx] @ head[0] + head[1])
@@ -290,8 +325,8 @@ class RightsClassifier(BaseEstimator):
         self.any_intercept_ = float(any_intercept)
         self.oof_engaged_ = oof_any >= self.abstain_threshold_
         self._fit_decision_rule(Y, proba, self.oof_engaged_)
-        coef, self.intercept_ = self._fit_heads(X, Y, weight, bar)
-        self.coef_ = coef.astype(np.float32)  # as saved: a loaded model predicts the same
+        self.coef_, self.intercept_ = self._fit_heads(X.docs, Y, weight, bar)
+        self.whole_: list[Heads] = self._fit_whole(X, Y, weight, bar)
         bar.close()
         return self
 
@@ -327,7 +362,7 @@ class RightsClassifier(BaseEstimator):
 
     def score(self, X: Encoded) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities per document (n, L) and raw scores per sentence (m, L)."""
-        doc, sent = self._scores(X, self.coef_, self.intercept_)
+        doc, sent = self._scores(X, self.coef_, self.intercept_, self.whole_)
         proba = self._calibrate(doc)
         proba[X.empty] = 0.0
         return proba, sent
@@ -347,6 +382,7 @@ class RightsClassifier(BaseEstimator):
         "sentence_weight",
         "prior_weight",
         "max_positive_loss",
+        "whole_weight",
         "cv",
         "random_state",
     )
@@ -364,6 +400,8 @@ class RightsClassifier(BaseEstimator):
             "thresholds": self.thresholds_,
             "any_coef": np.asarray(self.any_coef_, dtype=np.float32),
         }
+        for v, (w_coef, w_intercept) in enumerate(self.whole_):
+            arrays[f"whole{v}_coef"], arrays[f"whole{v}_intercept"] = w_coef, w_intercept
         for name in ("prototypes", "starts", "crosswalk"):
             if getattr(self, name) is not None:
                 arrays[name] = np.asarray(getattr(self, name))
@@ -372,11 +410,12 @@ class RightsClassifier(BaseEstimator):
     @classmethod
     def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> RightsClassifier:
         """Rebuild a fitted classifier from ``get_state()`` output."""
+        defaults: dict[str, Any] = {"whole_weight": 1.0}  # format version 1 had no whole-text encoders
         clf = cls(
             arrays.get("prototypes"),
             arrays.get("starts"),
             crosswalk=arrays.get("crosswalk"),
-            **{k: params[k] for k in cls._PARAMS},
+            **{k: params[k] if k in params else defaults[k] for k in cls._PARAMS},
         )
         clf.calibration_ = (float(params["calibration"][0]), float(params["calibration"][1]))
         clf.relative_threshold_ = float(params["relative_threshold"])
@@ -386,4 +425,13 @@ class RightsClassifier(BaseEstimator):
         clf.abstain_threshold_ = float(params["abstain_threshold"])
         clf.any_coef_ = np.asarray(arrays["any_coef"], dtype=np.float32)
         clf.any_intercept_ = float(params["any_intercept"])
+        clf.whole_ = []
+        while f"whole{len(clf.whole_)}_coef" in arrays:
+            v = len(clf.whole_)
+            clf.whole_.append(
+                (
+                    np.asarray(arrays[f"whole{v}_coef"], dtype=np.float32),
+                    np.asarray(arrays[f"whole{v}_intercept"], dtype=np.float64),
+                )
+            )
         return clf

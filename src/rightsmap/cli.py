@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .embed import DEFAULT_EMBEDDER, RETRIEVAL_EMBEDDER
+from .embed import DEFAULT_EMBEDDER, DEFAULT_WHOLE_TEXT, RETRIEVAL_EMBEDDER
 from .errors import RightsmapError
 
 if TYPE_CHECKING:
@@ -30,8 +30,25 @@ EPILOG = """examples:
 Every tag is a draft for human review, never legal advice."""
 
 EMBEDDER_HELP = (
-    f"embedder: use, minilm, mpnet, st:/path/to/model, or parts joined by '+' (default: {DEFAULT_EMBEDDER})"
+    "sentence embedder: use, minilm, mpnet, st:/path/to/model, or parts joined by '+' "
+    f"(default: {DEFAULT_EMBEDDER})"
 )
+
+
+def _whole_text_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--whole-text",
+        type=_embedder_list,
+        default=DEFAULT_WHOLE_TEXT,
+        metavar="LIST",
+        help="embedders that also read each whole text, comma-separated, or 'none'; English-only ones "
+        f"(minilm, mpnet) read English texts only (default: {','.join(DEFAULT_WHOLE_TEXT)})",
+    )
+
+
+def _embedder_list(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    return () if names == ("none",) else names
 
 
 def _shorten(text: str, width: int) -> str:
@@ -199,7 +216,7 @@ def cmd_build_default(args: argparse.Namespace) -> int:
     from .training import build_default
 
     corpus = load_labelled(args.corpus)
-    tagger = build_default(corpus, embedder=args.embedder, cache=EmbeddingCache())
+    tagger = build_default(corpus, embedder=args.embedder, cache=EmbeddingCache(), whole_text=args.whole_text)
     out = tagger.save(args.output or default_model_path())
     print(f"Saved {out}")
     for k, v in tagger.meta["metrics"]["dev"].items():
@@ -229,6 +246,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             include_corpus=not args.no_corpus,
             embedder=args.embedder,
             progress=sys.stderr.isatty() and not args.quiet,
+            whole_text=args.whole_text,
         )
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -519,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", type=float, default=3.0, help="weight of your rows against ours (default: 3)")
     p.add_argument("--no-corpus", action="store_true", help="train on your rows only")
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=EMBEDDER_HELP)
+    _whole_text_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 
@@ -627,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--corpus", default=None, metavar="CSV", help="labelled corpus (default: corpora/training)"
     )
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=EMBEDDER_HELP)
+    _whole_text_option(p)
     p.set_defaults(func=cmd_build_default)
     return parser
 

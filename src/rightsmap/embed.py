@@ -29,6 +29,12 @@ DEFAULT_EMBEDDER = "use"
 # similarity ranked far better than USE's (precision@5 0.51 vs 0.36); USE stays beside it for
 # Spanish and French testimonies (0.50 together); adding tag agreement made either worse.
 RETRIEVAL_EMBEDDER = "minilm+use"
+# Whole-text encoders of the default model: each adds its own per-article heads on the vector of
+# the whole text to the sentence model's score (``RightsClassifier``). Measured by 5-fold
+# cross-validation on the train split only (micro-F1 en / es / fr): sentence model alone
+# 0.577 / 0.594 / 0.569; + USE on the whole text 0.607 / 0.623 / 0.590; + MiniLM on English
+# texts 0.641 / 0.621 / 0.592. MiniLM applied to Spanish and French made them worse.
+DEFAULT_WHOLE_TEXT = ("use", "minilm")
 
 
 @runtime_checkable
@@ -301,14 +307,29 @@ def mpnet_path() -> Path:
     return target / "all-mpnet-base-v2"
 
 
+def speaks(embedder: Embedder, lang: str) -> bool:
+    """Whether ``embedder`` understands text in ``lang`` (``und``, unsure, counts as yes)."""
+    languages = getattr(embedder, "languages", None)
+    return languages is None or lang == "und" or lang in languages
+
+
 class Encoded:
     """Sentence vectors of a batch of documents, and each document's vector derived from them.
 
     A document's vector is the normalised mean of its sentence vectors, so every token passes
-    through the encoder once. Identical sentences are encoded once.
+    through the sentence encoder once. Identical sentences are encoded once.
+
+    ``whole`` holds, per whole-text encoder, the vectors of the whole documents (n, d) and a mask
+    (n,) of the documents it applies to; the rows it skips are zero.
     """
 
-    def __init__(self, sentences: np.ndarray, owner: np.ndarray, n_docs: int) -> None:
+    def __init__(
+        self,
+        sentences: np.ndarray,
+        owner: np.ndarray,
+        n_docs: int,
+        whole: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+    ) -> None:
         self.sentences = sentences
         self.owner = owner
         counts = np.bincount(owner, minlength=n_docs).astype(np.float32)
@@ -316,6 +337,10 @@ class Encoded:
         np.add.at(sums, owner, sentences)
         self.docs = _normalise(sums / np.maximum(counts, 1)[:, None])
         self.empty = counts == 0
+        self.whole = tuple(whole)
+        for vectors, mask in self.whole:
+            if len(vectors) != n_docs or len(mask) != n_docs:
+                raise ValueError(f"whole-text vectors have {len(vectors)} rows for {n_docs} documents")
 
     @classmethod
     def from_sentences(
@@ -324,8 +349,10 @@ class Encoded:
         docs: Sequence[Sequence[str]],
         batch_size: int = 64,
         cache: EmbeddingCache | None = None,
+        whole: Sequence[tuple[np.ndarray, np.ndarray]] = (),
     ) -> Encoded:
-        """Encode each document's sentences (lists of strings) in one batched pass."""
+        """Encode each document's sentences (lists of strings) in one batched pass; ``whole`` as in
+        the class doc."""
         flat = [s for doc in docs for s in doc]
         owner = np.repeat(np.arange(len(docs)), [len(doc) for doc in docs])
         unique, inverse = np.unique(np.array(flat, dtype=object), return_inverse=True)
@@ -335,7 +362,10 @@ class Encoded:
         else:
             vectors = cache.encode(embedder, texts, batch_size=batch_size)
         return cls(
-            vectors[inverse] if flat else vectors.reshape(0, embedder.dim), owner.astype(np.int64), len(docs)
+            vectors[inverse] if flat else vectors.reshape(0, embedder.dim),
+            owner.astype(np.int64),
+            len(docs),
+            whole,
         )
 
     def subset(self, idx: np.ndarray) -> Encoded:
@@ -345,7 +375,8 @@ class Encoded:
         new_pos[idx] = np.arange(len(idx))
         keep = new_pos[self.owner] >= 0
         order = np.argsort(new_pos[self.owner[keep]], kind="stable")
-        return Encoded(self.sentences[keep][order], new_pos[self.owner[keep]][order], len(idx))
+        whole = [(vectors[idx], mask[idx]) for vectors, mask in self.whole]
+        return Encoded(self.sentences[keep][order], new_pos[self.owner[keep]][order], len(idx), whole)
 
     def __len__(self) -> int:
         return len(self.docs)

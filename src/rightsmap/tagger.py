@@ -22,17 +22,26 @@ import numpy as np
 from . import framing
 from .classifier import RightsClassifier, ZeroShotScorer
 from .dataset import LabelledSet
-from .embed import DEFAULT_EMBEDDER, Embedder, EmbeddingCache, Encoded, embedder_matching, get_embedder
+from .embed import (
+    DEFAULT_EMBEDDER,
+    DEFAULT_WHOLE_TEXT,
+    Embedder,
+    EmbeddingCache,
+    Encoded,
+    embedder_matching,
+    get_embedder,
+    speaks,
+)
 from .errors import DataError, ModelError
 from .evaluation import report
 from .norms import LABELS, Norm, load_norms, norms_fingerprint, udhr_counterparts
 from .resources import data_path
-from .text import Sentence, clean, entities_many, split_sentences
+from .text import Sentence, clean, entities_many, guess_language, split_sentences
 from .types import Evidence, Recommendation, Tag, TagResult
 from .upr import RecommendationIndex, default_index_path
 
 FORMAT = "rightsmap-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added whole-text encoders; version 1 directories still load
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
 CHUNK = 256  # documents encoded together: bounds memory on long lists
 UDHR_COLUMNS = np.array([aid.startswith("UDHR-") for aid in LABELS])
@@ -50,19 +59,27 @@ def _version() -> str:
 
 
 class Tagger:
-    """A loaded model: an embedder, a scorer and the norms it tags with."""
+    """A loaded model: a sentence embedder, optional whole-text embedders, a scorer and the norms
+    it tags with.
+
+    The sentence embedder encodes every sentence (a text's vector is their mean; the sentences
+    are the evidence). Each whole-text embedder encodes the whole text once, for the texts whose
+    language it understands (``embed.speaks``), and feeds its own heads in the supervised scorer.
+    """
 
     def __init__(
         self,
         embedder: Embedder,
-        scorer: ZeroShotScorer,
+        scorer: Scorer,
         meta: dict[str, Any] | None = None,
         norms: dict[str, Norm] | None = None,
+        whole_text: Sequence[Embedder] = (),
     ) -> None:
         self.embedder = embedder
         self.scorer = scorer
         self.meta = meta or {}
         self.norms = norms or load_norms()
+        self.whole_text = tuple(whole_text)
 
     labels = LABELS
 
@@ -86,17 +103,20 @@ class Tagger:
         embedder: str | Embedder = DEFAULT_EMBEDDER,
         sample_weight: np.ndarray | None = None,
         cache: EmbeddingCache | None = None,
+        whole_text: Sequence[str | Embedder] = DEFAULT_WHOLE_TEXT,
         **params: Any,
     ) -> Tagger:
         """Fit a supervised tagger (``RightsClassifier``) on labelled texts.
 
-        ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps sentence vectors on disk.
+        ``whole_text``: embedders that also encode each whole text (empty: sentences only);
+        ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps vectors on disk.
         """
         emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+        whole = [get_embedder(w) if isinstance(w, str) else w for w in whole_text]
         norms = load_norms()
         params = {"crosswalk": udhr_counterparts(norms)} | params
         clf = RightsClassifier(*prototypes(emb, norms), **params)
-        tagger = cls(emb, clf, norms=norms)
+        tagger = cls(emb, clf, norms=norms, whole_text=whole)
         clf.fit(tagger._encode(data.texts, cache)[0], data.matrix(), sample_weight=sample_weight)
         tagger.meta["training_data"] = {"fingerprint": data.fingerprint(), "rows": len(data)}
         return tagger
@@ -111,13 +131,25 @@ class Tagger:
     def _encode(
         self, texts: Sequence[str], cache: EmbeddingCache | None = None
     ) -> tuple[Encoded, list[list[Sentence]], list[list[str]]]:
-        sentences, warnings = [], []
+        sentences, warnings, prepared = [], [], []
         for text in texts:
-            sents, warns = _prepare(text)
+            cleaned, sents, warns = _prepare(text)
+            prepared.append(cleaned)
             sentences.append(sents)
             warnings.append(warns)
+        whole = []
+        if self.whole_text:
+            langs = [guess_language(t) for t in prepared]
+            for emb in self.whole_text:
+                pairs = zip(prepared, langs, strict=True)
+                mask = np.array([bool(t) and speaks(emb, g) for t, g in pairs], dtype=bool)
+                vectors = np.zeros((len(prepared), emb.dim), dtype=np.float32)
+                todo = [t for t, m in zip(prepared, mask, strict=True) if m]
+                if todo:
+                    vectors[mask] = cache.encode(emb, todo) if cache is not None else emb.encode(todo)
+                whole.append((vectors, mask))
         encoded = Encoded.from_sentences(
-            self.embedder, [[s.text for s in ss] for ss in sentences], cache=cache
+            self.embedder, [[s.text for s in ss] for ss in sentences], cache=cache, whole=whole
         )
         return encoded, sentences, warnings
 
@@ -345,11 +377,8 @@ class Tagger:
             "kind": self.kind,
             "labels": list(LABELS),
             "scorer": params,
-            "embedder": {
-                "name": self.embedder.name,
-                "dim": self.embedder.dim,
-                "fingerprint": self.embedder.fingerprint,
-            },
+            "embedder": _reference(self.embedder),
+            "whole_text": [_reference(emb) for emb in self.whole_text],
             "norms_fingerprint": norms_fingerprint(self.norms),
             "versions": _versions(),
         }
@@ -372,10 +401,10 @@ class Tagger:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ModelError(f"{meta_file} is not valid JSON: {exc}") from None
-        if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+        if meta.get("format") != FORMAT or meta.get("format_version") not in (1, FORMAT_VERSION):
             raise ModelError(
                 f"{meta_file}: format {meta.get('format')!r} version "
-                f"{meta.get('format_version')!r} is not {FORMAT!r} version {FORMAT_VERSION}"
+                f"{meta.get('format_version')!r} is not {FORMAT!r} version 1 to {FORMAT_VERSION}"
             )
         if meta.get("labels") != list(LABELS):
             raise ModelError(f"{meta_file}: the label list differs from this version of rightsmap")
@@ -386,12 +415,26 @@ class Tagger:
             raise ModelError(f"{weights_file}: refused (only plain numeric arrays load): {exc}") from None
         if meta.get("kind") not in KINDS:
             raise ModelError(f"{meta_file}: unknown model kind {meta.get('kind')!r}")
-        embedder = embedder_matching(meta["embedder"], str(path), "rebuild the model with this embedder")
+        remedy = "rebuild the model with this embedder"
+        embedder = embedder_matching(meta["embedder"], str(path), remedy)
+        whole = [embedder_matching(ref, str(path), remedy) for ref in meta.get("whole_text", [])]
         try:
             scorer = KINDS[meta["kind"]].from_state(meta["scorer"], arrays)
         except KeyError as exc:
             raise ModelError(f"{path}: model files lack {exc.args[0]!r}") from None
-        return cls(embedder, scorer, meta)
+        if len(getattr(scorer, "whole_", [])) != len(whole):
+            raise ModelError(f"{path}: model.json and weights.npz disagree on the whole-text embedders")
+        return cls(embedder, scorer, meta, whole_text=whole)
+
+
+def _reference(embedder: Embedder) -> dict[str, Any]:
+    languages = getattr(embedder, "languages", None)
+    return {
+        "name": embedder.name,
+        "dim": embedder.dim,
+        "fingerprint": embedder.fingerprint,
+        "languages": None if languages is None else list(languages),
+    }
 
 
 def prototypes(embedder: Embedder, norms: dict[str, Norm]) -> tuple[np.ndarray, np.ndarray]:
@@ -448,7 +491,8 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return list(texts)
 
 
-def _prepare(text: str) -> tuple[list[Sentence], list[str]]:
+def _prepare(text: str) -> tuple[str, list[Sentence], list[str]]:
+    """The text as read (cleaned, cut at MAX_CHARS; "" when empty), its sentences, warnings."""
     warnings = []
     cleaned = clean(text)
     if cleaned != text:
@@ -457,8 +501,8 @@ def _prepare(text: str) -> tuple[list[Sentence], list[str]]:
         warnings.append(f"text has {len(cleaned):,} characters; only the first {MAX_CHARS:,} were read")
         cleaned = cleaned[:MAX_CHARS]
     if not cleaned.strip():
-        return [], ["empty text: nothing to tag"]
-    return split_sentences(cleaned), warnings
+        return "", [], ["empty text: nothing to tag"]
+    return cleaned, split_sentences(cleaned), warnings
 
 
 def _evidence(
@@ -486,8 +530,9 @@ _HOW = {
     "zero-shot": "A text is scored by its similarity to each article's description, sentence by sentence "
     "and as a whole; one logistic curve fitted on labelled data maps the score to a probability.",
     "supervised": "One logistic regression per article on the text's embedding and on its best "
-    "sentence, trained on labelled testimonies plus each article's description; one logistic curve "
-    "fitted on cross-validated scores maps the score to a calibrated probability.",
+    "sentence, trained on labelled testimonies plus each article's description, plus one per article "
+    "on each whole-text embedding; one logistic curve fitted on cross-validated scores maps the sum "
+    "to a calibrated probability.",
 }
 _LIMITS = {
     "zero-shot": "Zero-shot: no article has been learned from examples; rare articles are weak.",
@@ -504,6 +549,13 @@ def model_card(meta: dict[str, Any]) -> str:
         "\n".join(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in dev.items())
         or "| (not evaluated) | |"
     )
+    whole = meta.get("whole_text", [])
+    whole_line = "".join(
+        f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) encodes "
+        + (f"texts read as {'/'.join(w['languages'])} or unsure" if w.get("languages") else "every text")
+        + ". "
+        for w in whole
+    )
     return f"""# rightsmap model card
 
 **Kind:** {meta.get("kind")} · **format** {meta.get("format")} v{meta.get("format_version")} ·
@@ -516,7 +568,7 @@ that drive each tag. Every tag is a draft for human review, never legal advice.
 
 ## How it works
 Embedder `{meta["embedder"]["name"]}` ({meta["embedder"]["dim"]} dimensions, fingerprint
-`{meta["embedder"]["fingerprint"]}`), frozen. {_HOW[meta["kind"]]}
+`{meta["embedder"]["fingerprint"]}`), frozen, encodes each sentence. {whole_line}{_HOW[meta["kind"]]}
 Articles are described by our own titles, summaries and cue phrases (`corpora/norms`, fingerprint
 `{meta.get("norms_fingerprint")}`). Training data: {data.get("rows", "?")} labelled testimonies
 (fingerprint `{data.get("fingerprint")}`).
@@ -533,6 +585,7 @@ Articles are described by our own titles, summaries and cue phrases (`corpora/no
 - {_LIMITS[meta["kind"]]}
 - Written and evaluated on testimonies the rightsmap team wrote in English, Spanish and French;
   real testimonies differ. Other languages are unsupported.
-- One decision threshold for every article; articles with few examples (UDHR-1, 28-30, the
-  procedural covenant articles) are learned mostly from their descriptions.
+- Each article's threshold is pulled towards one global threshold; articles with few examples
+  (UDHR-1, 28-30, the procedural covenant articles) keep it and are learned mostly from their
+  descriptions.
 """

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import LabelledSet, load_labelled
-from .embed import DEFAULT_EMBEDDER, EmbeddingCache
+from .embed import DEFAULT_EMBEDDER, DEFAULT_WHOLE_TEXT, EmbeddingCache
 from .errors import DataError
 from .evaluation import score_model, scores
 from .norms import LABELS
@@ -22,11 +22,14 @@ MIN_EXAMPLES = 5  # fewer examples of a label than this gets a warning
 
 
 def build_default(
-    corpus: LabelledSet, embedder: str = DEFAULT_EMBEDDER, cache: EmbeddingCache | None = None
+    corpus: LabelledSet,
+    embedder: str = DEFAULT_EMBEDDER,
+    cache: EmbeddingCache | None = None,
+    whole_text: Sequence[str] = DEFAULT_WHOLE_TEXT,
 ) -> Tagger:
     """The shipped model: fitted on the train split of our corpus, scored on its dev split."""
     train, dev = corpus.subset("train"), corpus.subset("dev")
-    tagger = Tagger.train(train, embedder, cache=cache)
+    tagger = Tagger.train(train, embedder, cache=cache, whole_text=whole_text)
     tagger.meta["metrics"] = {"dev": score_model(tagger, dev.texts, dev.matrix(), UDHR_COLUMNS)}
     tagger.meta["created"] = datetime.date.today().isoformat()
     return tagger
@@ -42,13 +45,15 @@ def train(
     embedder: str = DEFAULT_EMBEDDER,
     cache: EmbeddingCache | None = None,
     progress: bool = False,
+    whole_text: Sequence[str] = DEFAULT_WHOLE_TEXT,
 ) -> Tagger:
     """Retrain on a coalition's labelled CSV, on top of our corpus (their rows count ``weight`` times).
 
     Labels may be spelled ``UDHR 25``, ``udhr-25`` or ``Article 25 UDHR``; unknown labels raise
     DataError with the closest valid ID; labels with fewer than 5 examples give a warning. The
     returned tagger's ``meta["metrics"]["cross_validated"]`` holds out-of-fold figures on the
-    coalition's rows. Saves the model directory when ``output`` is given.
+    coalition's rows. ``embedder`` encodes sentences, ``whole_text`` the whole texts (see
+    ``Tagger``). Saves the model directory when ``output`` is given.
 
     >>> tagger = rightsmap.train("our_labels.csv", output="models/my-coalition")  # doctest: +SKIP
     """
@@ -70,7 +75,9 @@ def train(
     )
     sample_weight = np.r_[np.ones(len(ours)), np.full(len(theirs), float(weight))]
     cache = cache or EmbeddingCache(progress=progress)
-    tagger = Tagger.train(data, embedder, sample_weight=sample_weight, cache=cache, verbose=progress)
+    tagger = Tagger.train(
+        data, embedder, sample_weight=sample_weight, cache=cache, whole_text=whole_text, verbose=progress
+    )
     clf = tagger.scorer
     oof = clf.oof_proba_[len(ours) :]
     decided = clf.decide(oof, clf.oof_engaged_[len(ours) :])
