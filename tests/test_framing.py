@@ -92,6 +92,15 @@ def test_named_place_and_actor_words_choose_the_duty_bearer():
     assert s.frame.startswith("A resident of Detroit reports: “In Detroit the police")
 
 
+def test_a_relatives_name_is_not_taken_for_a_city():
+    text = "My daughter Aaliyah is eight and the school keeps sending her home because she is autistic."
+    tags = [Tag("UDHR-26", "UDHR", "Education", 0.8, [Evidence(text, 0, len(text), 0.5)], ["ICESCR-13"])]
+    ents = [(12, 19, "GPE")]  # what the small English model makes of "Aaliyah"
+    (s,) = framing.suggest(TagResult(text, tags), ents=ents)
+    assert not any("Aaliyah" in c for c in s.claims), s.claims
+    assert s.frame.startswith("A resident reports")
+
+
 def test_framing_corpus_errors_name_the_problem(tmp_path):
     src = Path(__file__).parents[1] / "corpora" / "norms"
     data = json.loads((src / "framing.json").read_text(encoding="utf-8"))

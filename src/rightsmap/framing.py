@@ -369,10 +369,20 @@ class _Place:
     country: str = ""  # only a country other than the United States
 
 
+# a relative's or friend's name right after the word for them ("my daughter Aaliyah"), which the
+# small English entity model sometimes takes for a place
+_KIN = re.compile(
+    r"(?i:\b(?:daughter|son|mother|father|mom|mum|dad|wife|husband|sister|brother|aunt|uncle|cousin|"
+    r"niece|nephew|grandmother|grandfather|grandma|grandpa|granddaughter|grandson|baby|kid|child|"
+    r"friend|neighbou?r|partner|boyfriend|girlfriend)\s+)$"
+)
+
+
 def _place(text: str, ents: list[tuple[int, int, str]], guide: Guide) -> _Place:
     """The first city, US state and foreign country the text names (spaCy GPE entities; a place
     that is not a known state or country counts as a city only in English text, where the
-    English entity model is reliable)."""
+    English entity model is reliable, and not right after a word for a person, as in "my
+    daughter Aaliyah")."""
     city = state = country = ""
     english = guess_language(text) == "en"
     for a, b, label in ents:
@@ -387,7 +397,11 @@ def _place(text: str, ents: list[tuple[int, int, str]], guide: Guide) -> _Place:
         elif key in guide.countries:
             if not _ORIGIN.search(text[max(0, a - 30) : a]):  # "fled Honduras" is no place of residence
                 country = country or name
-        elif english and all(w[0].isupper() for w in name.split()):
+        elif (
+            english
+            and all(w[0].isupper() for w in name.split())
+            and not _KIN.search(text[max(0, a - 20) : a])
+        ):
             city = city or name
     return _Place(city, state, country)
 
