@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from rightsmap.embed import ConcatEmbedder, Encoded, get_embedder
+from rightsmap.embed import ConcatEmbedder, Encoded, VectorMemo, get_embedder
 from rightsmap.errors import ModelError
 
 TEXTS = ["The landlord shut off our heat.", "Nos cortaron el agua.", "La police a pris mon téléphone."]
@@ -161,3 +161,22 @@ def test_an_mpnet_archive_reaching_outside_its_folder_is_refused(tmp_path, monke
         embed.mpnet_path()
     assert not (tmp_path / "evil.py").exists() and not (tmp_path / "cache" / "evil.py").exists()
     assert list((tmp_path / "cache" / "rightsmap").iterdir()) == []  # the work folder is removed
+
+
+def test_vector_memo_encodes_each_text_once_per_embedder():
+    class Counting:
+        name, dim, fingerprint = "counting", 2, "c"
+
+        def __init__(self):
+            self.calls = []
+
+        def encode(self, texts, batch_size=64):
+            self.calls.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    emb, memo = Counting(), VectorMemo()
+    first = memo.encode(emb, ["a", "bb", "a"])
+    again = memo.encode(emb, ["bb", "ccc"])
+    assert emb.calls == [["a", "bb"], ["ccc"]]
+    assert first[:, 0].tolist() == [1, 2, 1] and again[:, 0].tolist() == [2, 3]
+    assert memo.encode(emb, []).shape == (0, 2)

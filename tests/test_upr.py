@@ -394,3 +394,25 @@ def test_real_us_cycle3_recommendations(tmp_path, tagger):
     assert any(
         "migra" in r.text.lower() or "asylum" in r.text.lower() or "famil" in r.text.lower() for r in found
     )
+
+
+def test_tagging_with_an_index_encodes_each_text_once_per_embedder(index, tagger, monkeypatch):
+    mine = tagger.use_index(index)
+    texts = ["The police shot my unarmed cousin. The officer was never charged.",
+             "La policía golpeó a mi hermano en la calle. Nadie investigó nada."]  # fmt: skip
+    expected = [[r.id for r in rs] for rs in mine.recommend(texts, upr.RecommendationIndex.load(index), 3)]
+    seen: dict[str, list[str]] = {}
+    for emb in mine.whole_text:
+        real = emb.encode
+
+        def counting(batch, batch_size=64, real=real, name=emb.name):
+            seen.setdefault(name, []).extend(batch)
+            return real(batch, batch_size)
+
+        monkeypatch.setattr(emb, "encode", counting)
+    results = mine.tag(texts, recommendations=3)
+    assert all(r.tags for r in results)
+    assert [[r.id for r in res.recommendations] for res in results] == expected
+    # each text is read whole once, for the tags; the search reuses those vectors (MiniLM for the
+    # English text, USE for the Spanish one)
+    assert seen["minilm"] == texts[:1] and seen["use"].count(texts[1]) == 1

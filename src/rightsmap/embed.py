@@ -197,15 +197,23 @@ class ConcatEmbedder:
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         return _normalise(np.hstack([p.encode(texts, batch_size) for p in self.parts]))
 
-    def encode_with(self, texts: Sequence[str], used: Sequence[bool], batch_size: int = 64) -> np.ndarray:
+    def encode_with(
+        self,
+        texts: Sequence[str],
+        used: Sequence[bool],
+        batch_size: int = 64,
+        memo: VectorMemo | None = None,
+    ) -> np.ndarray:
         """Query vectors from the ``used`` parts only (the others stay zero), scaled so that the
-        dot product with an ``encode``d text is the mean cosine over the used parts."""
+        dot product with an ``encode``d text is the mean cosine over the used parts; ``memo``
+        supplies vectors a part has already computed for these texts."""
         n_used = sum(bool(u) for u in used)
         if len(used) != len(self.parts) or n_used == 0:
             raise ValueError(f"used must mark 1 to {len(self.parts)} parts, got {list(used)!r}")
         scale = np.sqrt(len(self.parts)) / n_used
+        encode = memo.encode if memo is not None else (lambda p, t, b: p.encode(t, b))
         blocks = [
-            p.encode(texts, batch_size) * scale if u else np.zeros((len(texts), p.dim), dtype=np.float32)
+            encode(p, texts, batch_size) * scale if u else np.zeros((len(texts), p.dim), dtype=np.float32)
             for p, u in zip(self.parts, used, strict=True)
         ]
         return np.hstack(blocks).astype(np.float32)
@@ -348,7 +356,7 @@ class Encoded:
         embedder: Embedder,
         docs: Sequence[Sequence[str]],
         batch_size: int = 64,
-        cache: EmbeddingCache | None = None,
+        cache: EmbeddingCache | VectorMemo | None = None,
         whole: Sequence[tuple[np.ndarray, np.ndarray]] = (),
     ) -> Encoded:
         """Encode each document's sentences (lists of strings) in one batched pass; ``whole`` as in
@@ -380,6 +388,26 @@ class Encoded:
 
     def __len__(self) -> int:
         return len(self.docs)
+
+
+class VectorMemo:
+    """Vectors computed in this process, by embedder fingerprint and text, so that a text read twice
+    by the same embedder (by the tagger, then by a UPR index search) is encoded once. The same
+    ``encode(embedder, texts)`` as ``EmbeddingCache``, in memory only: keep one per batch."""
+
+    def __init__(self) -> None:
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
+
+    def encode(self, embedder: Embedder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Vectors for ``texts``: remembered ones reused, the others encoded and remembered."""
+        fp = embedder.fingerprint
+        missing = [t for t in dict.fromkeys(texts) if (fp, t) not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, embedder.encode(missing, batch_size), strict=True):
+                self._vectors[(fp, text)] = vector
+        if not texts:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.stack([self._vectors[(fp, t)] for t in texts])
 
 
 class EmbeddingCache:

@@ -28,6 +28,7 @@ from .embed import (
     Embedder,
     EmbeddingCache,
     Encoded,
+    VectorMemo,
     embedder_matching,
     get_embedder,
     speaks,
@@ -129,7 +130,7 @@ class Tagger:
     # -- scoring -------------------------------------------------------------------------------
 
     def _encode(
-        self, texts: Sequence[str], cache: EmbeddingCache | None = None
+        self, texts: Sequence[str], cache: EmbeddingCache | VectorMemo | None = None
     ) -> tuple[Encoded, list[list[Sentence]], list[list[str]]]:
         sentences, warnings, prepared = [], [], []
         for text in texts:
@@ -254,7 +255,8 @@ class Tagger:
         results: list[TagResult] = []
         for i in range(0, len(batch), CHUNK):
             chunk = batch[i : i + CHUNK]
-            encoded, sentences, warnings = self._encode(chunk)
+            memo = VectorMemo()  # the whole-text vectors, reused by the UPR search below
+            encoded, sentences, warnings = self._encode(chunk, memo)
             proba, sent_scores = self.scorer.score(encoded)
             if min_confidence is None:
                 keep = self.scorer.decide(proba, self.scorer.engaged(encoded))
@@ -264,11 +266,10 @@ class Tagger:
             rows = [sent_scores[first[d] : first[d] + len(sentences[d])] for d in range(len(chunk))]
             tagged = [self._tags(proba[d], keep[d], rows[d], sentences[d], top_k) for d in range(len(chunk))]
             recs: dict[int, list[Recommendation]] = {}
-            if index is not None and k:  # only texts with tags are searched (and encoded again)
+            if index is not None and k:  # only texts with tags are searched
                 todo = [d for d, tags in enumerate(tagged) if tags]
-                found = self.recommend(
-                    [chunk[d] for d in todo], index, k, upr_ranking, proba[todo], **(upr_filter or {})
-                )
+                agree = proba[todo] if upr_ranking == "combined" else None
+                found = self._search([chunk[d] for d in todo], index, k, agree, upr_filter or {}, memo)
                 recs = dict(zip(todo, found, strict=True))
             drafted = [d for d, tags in enumerate(tagged) if tags] if suggest else []
             ents = dict(zip(drafted, entities_many([chunk[d] for d in drafted]), strict=True))
@@ -305,8 +306,19 @@ class Tagger:
         found: list[list[Recommendation]] = []
         for i in range(0, len(batch), CHUNK):
             rows = None if ranking == "cosine" or proba is None else proba[i : i + CHUNK]
-            found += index.search(index.encode(batch[i : i + CHUNK]), rows, k, **filters)
+            found += self._search(batch[i : i + CHUNK], index, k, rows, filters)
         return found
+
+    @staticmethod
+    def _search(
+        texts: list[str],
+        index: RecommendationIndex,
+        k: int,
+        proba: np.ndarray | None,
+        filters: dict[str, Any],
+        memo: VectorMemo | None = None,
+    ) -> list[list[Recommendation]]:
+        return index.search(index.encode(texts, memo), proba, k, **filters)
 
     def use_index(self, index: str | Path | RecommendationIndex | None) -> Tagger:
         """A copy of this tagger that uses a UPR recommendation index (a folder or a loaded one)

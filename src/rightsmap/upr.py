@@ -40,7 +40,14 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .embed import RETRIEVAL_EMBEDDER, ConcatEmbedder, Embedder, embedder_matching, get_embedder
+from .embed import (
+    RETRIEVAL_EMBEDDER,
+    ConcatEmbedder,
+    Embedder,
+    VectorMemo,
+    embedder_matching,
+    get_embedder,
+)
 from .errors import DataError
 from .norms import LABELS
 from .resources import data_path
@@ -476,8 +483,8 @@ class RecommendationIndex:
         assert self._embedder is not None
         return self._embedder
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Query vectors for texts, from the index's embedder.
+    def encode(self, texts: list[str], memo: VectorMemo | None = None) -> np.ndarray:
+        """Query vectors for texts, from the index's embedder (``memo``: vectors already computed).
 
         With a concatenated embedder, each text is compared only in the parts that understand
         its language (``text.guess_language``): an English text in the English parts, a Spanish
@@ -486,13 +493,13 @@ class RecommendationIndex:
         """
         emb = self.embedder
         if not isinstance(emb, ConcatEmbedder):
-            return emb.encode(texts)
+            return memo.encode(emb, texts) if memo is not None else emb.encode(texts)
         out = np.zeros((len(texts), emb.dim), dtype=np.float32)
         groups: dict[tuple[bool, ...], list[int]] = {}
         for i, text in enumerate(texts):
             groups.setdefault(_parts_for(emb, guess_language(text)), []).append(i)
         for used, rows in groups.items():
-            out[rows] = emb.encode_with([texts[i] for i in rows], used)
+            out[rows] = emb.encode_with([texts[i] for i in rows], used, memo=memo)
         return out
 
     def mask(
