@@ -1,6 +1,8 @@
 import itertools
 
-from rightsmap.text import clean, split_sentences
+import pytest
+
+from rightsmap.text import clean, guess_language, split_sentences
 
 
 def test_offsets_slice_back_to_each_sentence():
@@ -111,3 +113,18 @@ def test_no_texts_need_no_entity_recogniser():
     text._ner.cache_clear()
     assert text.entities_many([]) == []
     assert text._ner.cache_info().currsize == 0  # tag-csv (no suggestions) never loads spaCy's NER
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("The police hit my brother and nobody did anything.", "en"),
+        ("La policía golpeó a mi hermano en la calle. Nadie investigó nada.", "es"),
+        ("Vivimos en una casa muy fría desde enero.", "es"),
+        ("La police a frappé mon frère dans la rue. Personne ne fait rien.", "fr"),
+        ("Une voisine vit avec ses enfants sans chauffage.", "fr"),
+        ("No heat since Monday", "und"),
+    ],
+)
+def test_guess_language_on_short_testimonies(text, lang):
+    assert guess_language(text) == lang

@@ -106,8 +106,10 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 _FUNCTION_WORDS = {
     "en": "the and to of my i was is they we it that for with me our on not but he she have had",
-    "es": "el los las y mi por con se es nos para lo del al pero su fue yo ellos estaba tengo",
-    "fr": "le les des et je il nous pas qui est pour dans sur ne au du mon ma ils elle était j'ai",
+    "es": "el los las y mi por con se es nos para lo del al pero su fue yo ellos estaba tengo "
+    "una unos unas muy nada nadie porque cuando donde también hasta desde eso esta este mis sus",
+    "fr": "le les des et je il nous pas qui est pour dans sur ne au du mon ma ils elle était j'ai "
+    "une avec mais très cette ce sont ont aux rien chez quand parce leur leurs mes ces avons avait",
 }
 _FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 
