@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rightsmap
-from rightsmap.tagger import MAX_CHARS, Tagger
+from rightsmap.tagger import MAX_CHARS, WHOLE_CHARS, Tagger
 
 HEAT = "My landlord turned off the heat in January and said he would evict us if we complained to the city."
 
@@ -198,6 +198,12 @@ def test_english_only_whole_text_embedder_reads_english_texts_only(tagger):
     assert fake.seen == [HEAT]
     assert mask.tolist() == [True, False, False]
     assert not vectors[1:].any()
+
+
+def test_whole_text_embedders_read_a_bounded_prefix_of_very_long_texts(tagger):
+    fake = EnglishOnly()
+    Tagger(tagger.embedder, tagger.scorer, whole_text=[fake])._encode([HEAT * 200])
+    assert fake.seen == [(HEAT * 200)[:WHOLE_CHARS]]
 
 
 def test_default_model_reads_whole_texts(tagger):

@@ -44,6 +44,7 @@ from .upr import RecommendationIndex, default_index_path
 FORMAT = "rightsmap-model"
 FORMAT_VERSION = 2  # 2 added whole-text encoders; version 1 directories still load
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
+WHOLE_CHARS = 10_000  # what whole-text embedders read (testimonies are far shorter): bounds their memory
 CHUNK = 256  # documents encoded together: bounds memory on long lists
 UDHR_COLUMNS = np.array([aid.startswith("UDHR-") for aid in LABELS])
 Scorer = ZeroShotScorer | RightsClassifier
@@ -145,7 +146,7 @@ class Tagger:
                 pairs = zip(prepared, langs, strict=True)
                 mask = np.array([bool(t) and speaks(emb, g) for t, g in pairs], dtype=bool)
                 vectors = np.zeros((len(prepared), emb.dim), dtype=np.float32)
-                todo = [t for t, m in zip(prepared, mask, strict=True) if m]
+                todo = [t[:WHOLE_CHARS] for t, m in zip(prepared, mask, strict=True) if m]
                 if todo:
                     vectors[mask] = cache.encode(emb, todo) if cache is not None else emb.encode(todo)
                 whole.append((vectors, mask))
@@ -255,7 +256,7 @@ class Tagger:
         results: list[TagResult] = []
         for i in range(0, len(batch), CHUNK):
             chunk = batch[i : i + CHUNK]
-            memo = VectorMemo()  # the whole-text vectors, reused by the UPR search below
+            memo = VectorMemo()  # this chunk's vectors; the UPR search below reuses the whole-text ones
             encoded, sentences, warnings = self._encode(chunk, memo)
             proba, sent_scores = self.scorer.score(encoded)
             if min_confidence is None:
