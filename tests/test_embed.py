@@ -180,3 +180,18 @@ def test_vector_memo_encodes_each_text_once_per_embedder():
     assert emb.calls == [["a", "bb"], ["ccc"]]
     assert first[:, 0].tolist() == [1, 2, 1] and again[:, 0].tolist() == [2, 3]
     assert memo.encode(emb, []).shape == (0, 2)
+
+
+def test_minilm_pads_batches_to_a_few_shapes_without_changing_the_vectors():
+    emb = get_embedder("minilm")
+    model = emb._load()
+    texts = ["The landlord shut off our heat in January.", "Police took my phone at the protest " * 3]
+    lengths = []
+    hook = model[0].register_forward_pre_hook(lambda _m, args: lengths.append(args[0]["input_ids"].shape[1]))
+    try:
+        padded = emb.encode(texts)
+    finally:
+        hook.remove()
+    assert lengths and all(n % emb.PAD_MULTIPLE == 0 for n in lengths)
+    plain = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    assert np.allclose(padded, plain, atol=1e-5)

@@ -82,10 +82,14 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local folder (default: the installed MiniLM package).
 
     Texts are encoded in batches of at most ``MAX_BATCH``: on 2 CPU cores, MiniLM encoded our
-    testimonies 1.4x faster in batches of 16 than of 64 (less padding).
+    testimonies 1.4x faster in batches of 16 than of 64 (less padding). Each batch is padded to a
+    multiple of ``PAD_MULTIPLE`` tokens: with a new tensor shape for almost every batch, memory
+    grew without end (MiniLM on 7,680 testimonies: 837 -> 1,367 MB); with at most 32 shapes it
+    stays flat (942 MB), at the same speed and with the same vectors (cosine 0.9999998).
     """
 
     MAX_BATCH = 16
+    PAD_MULTIPLE = 8
 
     def __init__(
         self,
@@ -126,6 +130,7 @@ class SentenceTransformerEmbedder:
         out = self._load().encode(
             list(texts),
             batch_size=min(batch_size, self.MAX_BATCH),
+            processing_kwargs={"text": {"pad_to_multiple_of": self.PAD_MULTIPLE}},
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
