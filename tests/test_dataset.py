@@ -3,6 +3,7 @@ import pytest
 from rightsmap.dataset import load_labelled
 from rightsmap.errors import DataError
 from rightsmap.norms import LABELS
+from rightsmap.resources import data_path
 
 
 def test_bundled_corpus_loads_with_both_splits():
@@ -13,6 +14,17 @@ def test_bundled_corpus_loads_with_both_splits():
     Y = data.matrix()
     assert Y.shape == (len(data), len(LABELS))
     assert (Y.sum(axis=1) == 0).any(), "the corpus should hold negatives"
+
+
+def test_heldout_set_loads_and_shares_no_text_with_the_training_corpus():
+    heldout = load_labelled(data_path("corpora", "heldout", "testimonies.csv"))
+    assert len(heldout) >= 200 and set(heldout.langs) == {"en", "es", "fr"}
+    assert (heldout.matrix().sum(axis=1) == 0).any()
+
+    def norm(t):
+        return " ".join(t.lower().split())
+
+    assert not {norm(t) for t in heldout.texts} & {norm(t) for t in load_labelled().texts}
 
 
 def test_label_spellings_are_normalised(tmp_path):
