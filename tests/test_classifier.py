@@ -118,3 +118,25 @@ def test_an_article_without_examples_gets_no_opinion_from_whole_text_heads():
     coef, intercept = clf.whole_[0]
     assert intercept[2] == 0.0 and not coef[2].any()
     assert clf.intercept_[2] == -10.0  # the sentence heads never predict it
+
+
+@pytest.mark.parametrize(
+    "negatives_at, target, gate",
+    [
+        (0.218, 0.95, 0.22),  # 1% loss lets the negatives through; 2% stops them all
+        (0.95, 0.95, 0.9),  # the negatives look engaged: loosen up to max_positive_loss (5%)
+        (0.218, 0.0, 0.21),  # no target: the strictest gate losing at most 1%
+    ],
+)
+def test_gate_loosens_until_enough_negatives_get_no_tag(negatives_at, target, gate):
+    # 100 engaged texts: five with a low chance of engaging any right (0.205, 0.215, ... 0.245),
+    # so a gate at 0.21 loses 1% of them, 0.22 loses 2%, ..., 0.25 to 0.90 lose 5%; 20 negatives
+    # that the article scores cannot tell apart from the engaged texts
+    engaged_any = np.r_[0.205 + 0.01 * np.arange(5), np.full(95, 0.9)]
+    oof_any = np.r_[engaged_any, np.full(20, negatives_at)]
+    Y = np.zeros((120, 2), dtype=bool)
+    Y[:100, 0] = True
+    proba = np.tile([0.9, 0.05], (120, 1))
+    clf = RightsClassifier(max_positive_loss=0.05, negatives_abstained=target)
+    clf._fit_gate_and_rule(Y, proba, oof_any)
+    assert clf.abstain_threshold_ == pytest.approx(gate)
