@@ -140,3 +140,16 @@ def test_gate_loosens_until_enough_negatives_get_no_tag(negatives_at, target, ga
     clf = RightsClassifier(max_positive_loss=0.05, negatives_abstained=target)
     clf._fit_gate_and_rule(Y, proba, oof_any)
     assert clf.abstain_threshold_ == pytest.approx(gate)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"negatives_abstained": 95}, "negatives_abstained must be a share from 0 to 1, not 95"),
+        ({"max_positive_loss": 0.0}, "max_positive_loss must be a share from 0.01 to 1, not 0.0"),
+    ],
+)
+def test_gate_settings_out_of_range_are_refused(params, message):
+    sentences, _, _, Y = _synthetic()
+    with pytest.raises(ValueError, match=message):
+        RightsClassifier(**params).fit(_encoded(sentences), Y)

@@ -295,6 +295,14 @@ class RightsClassifier(BaseEstimator):
         """Fit on embedded documents and a (n, L) 0/1 label matrix; ``sample_weight`` per document."""
         from sklearn.model_selection import KFold
 
+        if not 0.0 <= self.negatives_abstained <= 1.0:
+            raise ValueError(
+                f"negatives_abstained must be a share from 0 to 1, not {self.negatives_abstained}"
+            )
+        if not 0.01 <= self.max_positive_loss <= 1.0:
+            raise ValueError(
+                f"max_positive_loss must be a share from 0.01 to 1, not {self.max_positive_loss}"
+            )
         Y = np.asarray(Y, dtype=bool)
         if Y.shape[0] != len(X):
             raise ValueError(f"Y has {Y.shape[0]} rows but X has {len(X)} documents")
