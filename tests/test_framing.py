@@ -44,6 +44,7 @@ def test_named_company_gets_the_claim_to_respect_and_government_the_others(resul
     respect, protect, fulfil = s.claims
     assert respect.startswith("Cascade Crest Property Management must")
     assert "Cascade Crest" not in protect and "Cascade Crest" not in fulfil
+    assert s.duty_bearer == "Cascade Crest Property Management"
 
 
 def test_each_right_lists_its_own_mechanisms_from_above_and_below(results, norms):
@@ -88,6 +89,7 @@ def test_named_place_and_actor_words_choose_the_duty_bearer():
     tags = [Tag("UDHR-5", "UDHR", "Torture", 0.8, [Evidence(text, 0, len(text), 0.5)], ["ICCPR-7"])]
     (s,) = framing.suggest(TagResult(text, tags))
     assert s.claims[0].startswith("The police department must")  # an actor word, public
+    assert s.duty_bearer == "the police department"
     assert "Detroit" in s.claims[2]  # fulfil: the city named in the text
     assert s.frame.startswith("A resident of Detroit reports: “In Detroit the police")
 

@@ -18,8 +18,11 @@ from rightsmap import upr
 from rightsmap.batch import tag_csv
 from rightsmap.cli import main
 from rightsmap.errors import DataError
-from rightsmap.report import compile_report
+from rightsmap.norms import load_norms
+from rightsmap.report import Testimony as ReportRow
+from rightsmap.report import _sections, compile_report
 from rightsmap.tagger import default_model_path
+from rightsmap.types import Suggestion, TagResult
 
 EXAMPLES = Path(__file__).parents[1] / "examples" / "testimonies.csv"
 # Our own stand-ins for past recommendations (the project ships no third-party text).
@@ -78,6 +81,37 @@ def test_html_has_summary_chart_sections_and_champions(compiled):
     assert "not legal advice" in page and "Methodology" in page
     assert "http://" not in page and "https://" not in page  # no external asset
     assert all(p.is_file() for p in compiled.charts)
+
+
+def test_each_right_lists_the_duty_bearers_its_testimonies_name(compiled):
+    md = compiled.markdown.read_text(encoding="utf-8")
+    living = md.split("(UDHR-25)")[1].split("\n### ")[0]  # T01 names the water authority, T03 a landlord
+    shared, named = living.split("**Duty-bearers the testimonies name**")
+    assert "- Pittsburgh Water and Sewer Authority must" in named
+    assert "- Cascade Crest Property Management must" in named
+    assert "Cascade Crest" not in shared  # a claim on one testimony's landlord is not a shared claim
+
+
+def test_duty_bearers_are_counted_per_right_and_kept_out_of_shared_claims():
+    def testimony(bearer):
+        respect = f"{bearer or 'The city government'} must respect it."
+        claims = [respect, "The state must protect it.", "The city must fulfil it."]
+        return ReportRow(
+            1, TagResult("x"), suggestions=[Suggestion(["UDHR-25"], "", claims, [], [], 0.5, bearer)]
+        )
+
+    testimonies = [testimony("Acme"), testimony("Acme"), testimony("Bolt Co"), testimony("")]
+    (section,) = _sections(testimonies, load_norms(), redact_quotes=False)
+    assert section.bearers == [
+        ("Acme", "Acme must respect it.", 2),
+        ("Bolt Co", "Bolt Co must respect it.", 1),
+    ]
+    assert section.more_bearers == 0
+    assert dict(section.claims) == {
+        "The state must protect it.": 4,
+        "The city must fulfil it.": 4,
+        "The city government must respect it.": 1,
+    }
 
 
 def test_champions_are_ranked_by_support(compiled):

@@ -224,6 +224,7 @@ def suggest(
                 mechanisms=_mechanisms(articles, facet, general, norms, guide, place),
                 recommendations=[r for r in result.recommendations if set(r.articles) & set(articles)],
                 confidence=max(t.confidence for t in tags),
+                duty_bearer=actor.name if actor else "",
             )
         )
     return sorted(out, key=lambda s: -s.confidence)

@@ -32,6 +32,7 @@ from .upr import RecommendationIndex, default_index_path
 
 QUOTES = 3  # representative quotes per right (the issue asks for 2 to 5)
 CLAIMS = 4  # most frequent claims shown per right
+BEARERS = 5  # duty-bearers named in testimonies shown per right, most often named first
 CHART_RIGHTS = 12  # bars in the rights chart
 GROUP_RIGHTS = 8  # rights (columns) in the by-group chart
 CHAMPIONS = 20  # the "clamor" list
@@ -65,6 +66,9 @@ class RightSection:
     mean_confidence: float
     facets: list[tuple[str, int]]
     claims: list[tuple[str, int]]
+    bearers: list[tuple[str, str, int]]  # who testimonies name, the claim to respect most made on
+    # them, and how many testimonies name them
+    more_bearers: int  # named duty-bearers beyond those in ``bearers``
     mechanisms: list[str]
     quotes: list[str]
 
@@ -315,7 +319,13 @@ def _sections(
     for article, items in by_right.items():
         articles = list(dict.fromkeys(a for _, s in items for a in s.articles))
         facets = Counter(_facet_name(s, guide.rights[article].right) for _, s in items)
-        claims = Counter(c for _, s in items for c in s.claims)
+        # a claim on whoever a testimony names is listed with its duty-bearer, the rest by count
+        claims = Counter(c for _, s in items for c in (s.claims[1:] if s.duty_bearer else s.claims))
+        named: dict[str, Counter[str]] = defaultdict(Counter)
+        for _, s in items:
+            if s.duty_bearer:
+                named[s.duty_bearer][s.claims[0]] += 1
+        bearers = sorted(named.items(), key=lambda nc: (-nc[1].total(), nc[0]))
         mechanisms = Counter(m for _, s in items for m in s.mechanisms)
         quotes: list[str] = []
         for t, _ in sorted(items, key=lambda ts: -ts[1].confidence):
@@ -333,6 +343,8 @@ def _sections(
                 mean_confidence=sum(s.confidence for _, s in items) / len(items),
                 facets=[(f, n) for f, n in facets.most_common() if f],
                 claims=claims.most_common(CLAIMS),
+                bearers=[(b, c.most_common(1)[0][0], c.total()) for b, c in bearers[:BEARERS]],
+                more_bearers=max(0, len(bearers) - BEARERS),
                 mechanisms=[m for m, _ in mechanisms.most_common(MECHANISMS)],
                 quotes=quotes,
             )
@@ -538,6 +550,13 @@ def render_html(report: Report, charts: dict[str, bytes]) -> str:
             f"<p><strong>Frame.</strong> {e(_frame(s, report.testimonies))}</p>",
             "<p><strong>Claims</strong> (duties to respect, protect and fulfil):</p><ul>",
             *(f"<li>{e(c)}{_times(n)}</li>" for c, n in s.claims),
+            *(
+                ["</ul><p><strong>Duty-bearers the testimonies name</strong> (duty to respect):</p><ul>"]
+                if s.bearers
+                else []
+            ),
+            *(f"<li>{e(c)}{_times(n)}</li>" for _, c, n in s.bearers),
+            *([f"<li>and {_others(s.more_bearers)}</li>"] if s.more_bearers else []),
             "</ul><p><strong>Where to take it</strong> (from above and from below):</p><ul>",
             *(f"<li>{e(m)}</li>" for m in s.mechanisms),
             "</ul><p><strong>In their words</strong>:</p>",
@@ -581,6 +600,10 @@ def _frame(s: RightSection, total: int) -> str:
         f"with a mean confidence of {s.mean_confidence:.2f}."
     )
     return f"{text} Most concern {facets}." if facets else text
+
+
+def _others(n: int) -> str:
+    return f"{n} other duty-bearer{'' if n == 1 else 's'} named"
 
 
 def _times(n: int) -> str:
@@ -649,6 +672,10 @@ def render_markdown(report: Report, chart_files: Sequence[str]) -> str:
             "",
             *(f"- {_md(c)}" + (f" ({n} testimonies)" if n > 1 else "") for c, n in s.claims),
             "",
+            *(["**Duty-bearers the testimonies name** (duty to respect):", ""] if s.bearers else []),
+            *(f"- {_md(c)}" + (f" ({n} testimonies)" if n > 1 else "") for _, c, n in s.bearers),
+            *([f"- and {_others(s.more_bearers)}"] if s.more_bearers else []),
+            *([""] if s.bearers else []),
             "**Where to take it** (from above and from below):",
             "",
             *(f"- {_md(m)}" for m in s.mechanisms),

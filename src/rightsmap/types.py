@@ -55,6 +55,7 @@ class Suggestion:
     mechanisms: list[str]
     recommendations: list[Recommendation]
     confidence: float
+    duty_bearer: str = ""  # who the text names as acting (the claim to respect); "" when no one
 
 
 @dataclass(frozen=True)
