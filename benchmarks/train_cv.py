@@ -2,12 +2,14 @@
 held-out set stay unseen), the way we choose them.
 
     python benchmarks/train_cv.py --compare max_positive_loss=0.01 negatives_abstained=0
+    python benchmarks/train_cv.py --whole-text use,minilm     # the default without one encoder
 
 Outer 5-fold CV: in each fold, the shipped recipe (``RightsClassifier`` with the default model's
 embedders, each model with its own inner cross-validation for calibration and thresholds) is
 refitted on four fifths of the train split and tags the fifth; ``--compare`` refits the same with
-some parameters changed. Prints micro-F1 overall and by language, the share of texts that engage
-no right and get no tag, and the share of texts that engage a right but get no tag at all.
+some parameters changed, ``--whole-text`` with other whole-text encoders. Prints micro-F1
+overall and by language, the share of texts that engage no right and get no tag, and the share
+of texts that engage a right but get no tag at all.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.model_selection import KFold
@@ -22,7 +25,7 @@ from sklearn.model_selection import KFold
 import rightsmap
 from rightsmap.classifier import RightsClassifier
 from rightsmap.dataset import load_labelled
-from rightsmap.embed import EmbeddingCache
+from rightsmap.embed import Embedder, EmbeddingCache, Encoded, get_embedder
 from rightsmap.evaluation import prf
 from rightsmap.norms import load_norms, udhr_counterparts
 from rightsmap.tagger import Tagger, prototypes
@@ -51,6 +54,12 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="RightsClassifier parameters of the alternative (none: the shipped recipe only)",
     )
+    parser.add_argument(
+        "--whole-text",
+        type=lambda v: tuple(x.strip() for x in v.split(",") if x.strip() and x.strip() != "none"),
+        metavar="LIST",
+        help="whole-text encoders of the alternative, comma-separated, or 'none' (default: the shipped ones)",
+    )
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
 
@@ -59,17 +68,26 @@ def main() -> None:
     langs = np.array(train.langs)
     default = rightsmap.load()
     norms = load_norms()
-    encoder = Tagger(default.embedder, None, norms=norms, whole_text=default.whole_text)
-    X = encoder._encode(train.texts, EmbeddingCache())[0]
+
+    def encoded(whole: Sequence[Embedder]) -> Encoded:
+        encoder = Tagger(default.embedder, None, norms=norms, whole_text=whole)
+        return encoder._encode(train.texts, EmbeddingCache())[0]
+
     fixed = {"crosswalk": udhr_counterparts(norms)}
-    recipes: dict[str, dict[str, object]] = {"shipped recipe": {}}
-    if args.compare:
-        recipes[" ".join(f"{k}={v}" for k, v in args.compare)] = dict(args.compare)
+    shipped = encoded(default.whole_text)
+    recipes: dict[str, tuple[dict[str, object], Encoded]] = {"shipped recipe": ({}, shipped)}
+    if args.compare or args.whole_text is not None:
+        name = " ".join(f"{k}={v}" for k, v in args.compare)
+        X = shipped
+        if args.whole_text is not None:
+            name += f" whole text: {','.join(args.whole_text) or 'none'}"
+            X = encoded([get_embedder(w) for w in args.whole_text])
+        recipes[name.strip()] = (dict(args.compare), X)
 
     print(f"Train split: {len(train)} testimonies, outer {args.folds}-fold CV\n")
     print("| recipe | F1 | en | es | fr | negatives untagged | engaged untagged | seconds |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, params in recipes.items():
+    for name, (params, X) in recipes.items():
         t = time.perf_counter()
         tagged = np.zeros(Y.shape, dtype=bool)
         for fit_idx, held_idx in KFold(args.folds, shuffle=True, random_state=1).split(X.docs):

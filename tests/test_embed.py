@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from rightsmap.embed import ConcatEmbedder, Encoded, VectorMemo, get_embedder
+from rightsmap.embed import ConcatEmbedder, Encoded, VectorMemo, WordsEmbedder, get_embedder
 from rightsmap.errors import ModelError
 
 TEXTS = ["The landlord shut off our heat.", "Nos cortaron el agua.", "La police a pris mon téléphone."]
@@ -44,6 +44,25 @@ def test_empty_input_gives_empty_matrix():
 def test_unknown_embedder_is_a_clear_error():
     with pytest.raises(ModelError, match="unknown embedder 'bert'"):
         get_embedder("bert")
+
+
+def test_words_embedder_marks_each_group_whose_words_occur():
+    emb = WordsEmbedder([("trans", "por ser mujer"), ("wheelchair",), ("ICE",)], scale=0.5)
+    x = emb.encode(["I'm trans and in a wheelchair.", "We had ice cream.", "ICE took him, por ser mujer"])
+    assert x.tolist() == [[0.5, 0.5, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]  # acronyms in capitals only
+    assert x.dtype == np.float32 and emb.dim == 3
+    assert not emb.encode(["transit fares went up"]).any()  # whole words only
+
+
+def test_words_embedder_fingerprint_follows_its_words_and_scale():
+    a = WordsEmbedder([("trans",), ("wheelchair",)])
+    assert a.fingerprint == WordsEmbedder([("trans",), ("wheelchair",)]).fingerprint
+    assert a.fingerprint != WordsEmbedder([("trans",), ("wheelchairs",)]).fingerprint
+    assert a.fingerprint != WordsEmbedder([("trans",), ("wheelchair",)], scale=1.0).fingerprint
+    guide = get_embedder("words")  # the framing guide's facet words
+    assert guide.dim > 40 and guide.encode(["I'm trans."]).any()
+    with pytest.raises(ValueError, match="at least one word"):
+        WordsEmbedder([("trans",), ()])
 
 
 def test_document_vector_is_the_normalised_mean_of_its_sentences():

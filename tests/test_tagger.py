@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import rightsmap
+from rightsmap.embed import WordsEmbedder, get_embedder
 from rightsmap.tagger import MAX_CHARS, WHOLE_CHARS, Tagger
 
 HEAT = "My landlord turned off the heat in January and said he would evict us if we complained to the city."
@@ -207,8 +208,34 @@ def test_whole_text_embedders_read_a_bounded_prefix_of_very_long_texts(tagger):
 
 
 def test_default_model_reads_whole_texts(tagger):
-    assert [e.name for e in tagger.whole_text] == ["use", "minilm"]
-    assert len(tagger.scorer.whole_) == 2
+    assert [e.name for e in tagger.whole_text] == ["use", "minilm", "words"]
+    assert len(tagger.scorer.whole_) == 3
+
+
+def test_a_model_keeps_its_own_words_when_the_framing_guide_changes(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    words = meta["whole_text"][2]
+    assert words["name"] == "words" and words["groups"] == get_embedder("words").settings["groups"]
+    words["groups"][0].append("a word framing.json gained later")  # its fingerprint no longer fits
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(rightsmap.ModelError, match=r"'words'.*rebuild the model"):
+        Tagger.load(tmp_path / "m")
+    words["groups"][0] = ["xyzzy"]  # edited consistently: the model reads its own words
+    words["fingerprint"] = WordsEmbedder(words["groups"], words["scale"]).fingerprint
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    assert Tagger.load(tmp_path / "m").whole_text[2].encode(["xyzzy"])[0, 0] > 0
+    words["groups"] = words["groups"][1:]  # one group short of what the heads were fitted on
+    words["fingerprint"] = WordsEmbedder(words["groups"], words["scale"]).fingerprint
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(rightsmap.ModelError, match="'words' has 57 groups of words, not 58"):
+        Tagger.load(tmp_path / "m")
+    words["dim"] = 57
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(
+        rightsmap.ModelError, match=r"'words' has 57 dimensions in model\.json, but its heads"
+    ):
+        Tagger.load(tmp_path / "m")
 
 
 def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):

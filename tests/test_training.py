@@ -120,7 +120,7 @@ def test_cli_train_prints_a_cross_validated_evaluation(coalition_csv, tmp_path, 
 
 def test_retrained_model_keeps_the_default_whole_text_embedders(coalition_model):
     names = [ref["name"] for ref in json.loads((coalition_model / "model.json").read_text())["whole_text"]]
-    assert names == ["use", "minilm"]
+    assert names == ["use", "minilm", "words"]
 
 
 def test_cli_evaluate_reports_languages_and_labels(capsys, tagger):

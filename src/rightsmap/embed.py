@@ -33,13 +33,16 @@ RETRIEVAL_EMBEDDER = "minilm+use"
 # the whole text to the sentence model's score (``RightsClassifier``). Measured by 5-fold
 # cross-validation on the train split only (micro-F1 en / es / fr): sentence model alone
 # 0.577 / 0.594 / 0.569; + USE on the whole text 0.607 / 0.623 / 0.590; + MiniLM on English
-# texts 0.641 / 0.621 / 0.592. MiniLM applied to Spanish and French made them worse.
-DEFAULT_WHOLE_TEXT = ("use", "minilm")
+# texts 0.641 / 0.621 / 0.592. MiniLM applied to Spanish and French made them worse. On the
+# session-6 corpus, + the framing guide's facet words (``WordsEmbedder``): 0.639 / 0.629 / 0.594
+# -> 0.651 / 0.656 / 0.597 (all 0.630 -> 0.644; benchmarks/train_cv.py --whole-text).
+DEFAULT_WHOLE_TEXT = ("use", "minilm", "words")
 
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Anything that turns texts into L2-normalised float32 vectors.
+    """Anything that turns texts into float32 vectors, L2-normalised (except ``WordsEmbedder``,
+    which only serves as a whole-text encoder).
 
     An optional ``languages`` attribute names the languages it was trained for (``("en",)``);
     absent or None means multilingual or unknown. Retrieval with a concatenated embedder compares
@@ -180,6 +183,60 @@ class USEEmbedder:
         return _normalise(out)
 
 
+class WordsEmbedder:
+    """Which groups of words a text uses: one dimension per group, ``scale`` when any of its words
+    occur (whole words, case-insensitive; acronyms in capitals only), else 0.
+
+    A whole-text encoder for the classifier, not a sentence embedder (its rows are not
+    normalised, and it cannot rank UPR recommendations). The default model's groups are the
+    facet words of the framing guide (``corpora/norms/framing.json``: "trans", "wheelchair",
+    "because we're black", "por ser mujer", ...); they pick out what the vectors of a long
+    testimony blur, chiefly the ground of a discrimination. A model keeps its groups in its
+    model.json, so editing framing.json later does not change what a saved model reads.
+    """
+
+    name = "words"
+    languages = None
+    SCALE = 0.5  # binary hits halved: chosen by cross-validation on the train split (1.0, 0.5, 0.25)
+
+    def __init__(self, groups: Sequence[Sequence[str]], scale: float = SCALE) -> None:
+        self.groups = [tuple(g) for g in groups]
+        if not self.groups or not all(self.groups):
+            raise ValueError("WordsEmbedder needs groups of at least one word each")
+        self.scale = float(scale)
+
+    @classmethod
+    def from_guide(cls) -> WordsEmbedder:
+        """One group per facet of the bundled framing guide."""
+        from .framing import load_guide
+
+        guide = load_guide()
+        return cls([f.words for article in sorted(guide.facets) for f in guide.facets[article]])
+
+    @property
+    def dim(self) -> int:
+        return len(self.groups)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return _digest("words", repr(self.scale), *("\t".join(g) for g in self.groups))
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What model.json records besides name and fingerprint, to rebuild this embedder."""
+        return {"groups": [list(g) for g in self.groups], "scale": self.scale}
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        from .framing import found_words
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for j, group in enumerate(self.groups):
+                if found_words(group, text):
+                    out[i, j] = self.scale
+        return out
+
+
 class ConcatEmbedder:
     """Several embedders side by side; each part weighs the same in cosine similarity."""
 
@@ -227,6 +284,7 @@ class ConcatEmbedder:
 def get_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     """An embedder by name: ``minilm``, ``use``, ``mpnet``, ``st:/path/to/model``, or parts joined
     by ``+``. ``mpnet`` (all-mpnet-base-v2) needs its optional packages, see ``mpnet_path``.
+    ``words`` (``WordsEmbedder``, the framing guide's facet words) serves as a whole-text encoder.
 
     Embedders are shared within a process, so loading several models costs one set of weights.
     """
@@ -244,18 +302,25 @@ def _get(spec: str) -> Embedder:
         return SentenceTransformerEmbedder(mpnet_path(), name="mpnet", languages=("en",))
     if spec == "use":
         return USEEmbedder()
+    if spec == "words":
+        return WordsEmbedder.from_guide()
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:], name=spec)
     raise ModelError(
         f"unknown embedder {spec!r}: use 'minilm', 'use', 'mpnet', 'st:/path/to/model' "
-        "or parts joined by '+' (e.g. 'minilm+use')"
+        "or parts joined by '+' (e.g. 'minilm+use'); 'words' as a whole-text encoder"
     )
 
 
-def embedder_matching(ref: dict[str, str], what: str, remedy: str) -> Embedder:
+def embedder_matching(ref: dict[str, Any], what: str, remedy: str) -> Embedder:
     """The embedder a saved artefact names (``ref``: name and fingerprint), refusing an installed
     one whose weights differ: ``what`` was built with it, ``remedy`` says how to rebuild."""
-    emb = get_embedder(ref["name"])
+    if ref["name"] == "words" and "groups" in ref:  # the words are kept in the artefact itself
+        emb: Embedder = WordsEmbedder(ref["groups"], float(ref["scale"]))
+        if emb.dim != ref["dim"]:
+            raise ModelError(f"{what}: embedder 'words' has {emb.dim} groups of words, not {ref['dim']}")
+    else:
+        emb = get_embedder(ref["name"])
     if emb.fingerprint != ref["fingerprint"]:
         raise ModelError(
             f"{what} was built with embedder {ref['name']!r} (fingerprint {ref['fingerprint']}), "

@@ -258,7 +258,7 @@ def _evidence(tags: Sequence[Tag]) -> list[tuple[str, int, int]]:
     return out
 
 
-def _found(words: tuple[str, ...], text: str) -> set[str]:
+def found_words(words: tuple[str, ...], text: str) -> set[str]:
     """The words (whole words; acronyms in capitals only) that occur in ``text``."""
     lower, upper = _patterns(words)
     found = set(lower.findall(text.casefold())) if lower else set()
@@ -282,7 +282,7 @@ def _facet(guide: Guide, udhr: str, evidence_text: str, text: str) -> Facet:
     """The facet whose words the evidence uses most (the whole text when the evidence uses
     none); the article's general wording when no facet's words occur."""
     for source in (evidence_text, text):
-        scored = [(len(_found(f.words, source)), -i, f) for i, f in enumerate(guide.facets[udhr])]
+        scored = [(len(found_words(f.words, source)), -i, f) for i, f in enumerate(guide.facets[udhr])]
         best = max(scored, default=None, key=lambda s: s[:2])
         if best and best[0] > 0:
             return best[2]
@@ -296,7 +296,7 @@ def _quote(evidence: list[tuple[str, int, int]], facet: Facet, actor: _Bearer | 
         return ""
 
     def named(sentence: str) -> int:
-        found = len(_found(facet.words, sentence))
+        found = len(found_words(facet.words, sentence))
         return found + (1 if actor is not None and actor.name.casefold() in sentence.casefold() else 0)
 
     return max(evidence, key=lambda e: named(e[0]))[0]
@@ -329,7 +329,7 @@ def _actor(
 
 def _named_actor(text: str, guide: Guide) -> _Bearer | None:
     """The actor named by the most words in ``text`` (then by the longest word), if any."""
-    hits = [(found, act) for act in guide.actors if (found := _found(act.words, text))]
+    hits = [(found, act) for act in guide.actors if (found := found_words(act.words, text))]
     if not hits:
         return None
     _, best = max(hits, key=lambda h: (len(h[0]), max(map(len, h[0]))))

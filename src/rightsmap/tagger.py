@@ -435,8 +435,15 @@ class Tagger:
             scorer = KINDS[meta["kind"]].from_state(meta["scorer"], arrays)
         except KeyError as exc:
             raise ModelError(f"{path}: model files lack {exc.args[0]!r}") from None
-        if len(getattr(scorer, "whole_", [])) != len(whole):
+        heads = getattr(scorer, "whole_", [])
+        if len(heads) != len(whole):
             raise ModelError(f"{path}: model.json and weights.npz disagree on the whole-text embedders")
+        for ref, (coef, _) in zip(meta.get("whole_text", []), heads, strict=True):
+            if coef.shape[1] != ref["dim"]:
+                raise ModelError(
+                    f"{path}: whole-text embedder {ref['name']!r} has {ref['dim']} dimensions in "
+                    f"model.json, but its heads in weights.npz expect {coef.shape[1]}"
+                )
         return cls(embedder, scorer, meta, whole_text=whole)
 
 
@@ -447,6 +454,7 @@ def _reference(embedder: Embedder) -> dict[str, Any]:
         "dim": embedder.dim,
         "fingerprint": embedder.fingerprint,
         "languages": None if languages is None else list(languages),
+        **getattr(embedder, "settings", {}),
     }
 
 
