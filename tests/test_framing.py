@@ -94,6 +94,14 @@ def test_named_place_and_actor_words_choose_the_duty_bearer():
     assert s.frame.startswith("A resident of Detroit reports: “In Detroit the police")
 
 
+def test_asylum_testimony_gets_the_asylum_facet_and_no_care_home():
+    text = "Pedí asilo en la frontera y en el puerto de entrada me regresaron a Honduras."
+    tags = [Tag("UDHR-14", "UDHR", "Asylum", 0.8, [Evidence(text, 0, len(text), 0.5)], [])]
+    (s,) = framing.suggest(TagResult(text, tags))
+    assert "This engages the right to ask for asylum and not be sent back to danger" in s.frame
+    assert s.duty_bearer == ""  # "asilo" alone is asylum, not a care home ("asilo de ancianos")
+
+
 def test_a_relatives_name_is_not_taken_for_a_city():
     text = "My daughter Aaliyah is eight and the school keeps sending her home because she is autistic."
     tags = [Tag("UDHR-26", "UDHR", "Education", 0.8, [Evidence(text, 0, len(text), 0.5)], ["ICESCR-13"])]

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -225,15 +226,17 @@ def test_a_model_keeps_its_own_words_when_the_framing_guide_changes(tagger, tmp_
     words["fingerprint"] = WordsEmbedder(words["groups"], words["scale"]).fingerprint
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     assert Tagger.load(tmp_path / "m").whole_text[2].encode(["xyzzy"])[0, 0] > 0
+    n = words["dim"]
     words["groups"] = words["groups"][1:]  # one group short of what the heads were fitted on
     words["fingerprint"] = WordsEmbedder(words["groups"], words["scale"]).fingerprint
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(rightsmap.ModelError, match="'words' has 57 groups of words, not 58"):
+    with pytest.raises(rightsmap.ModelError, match=f"'words' has {n - 1} groups of words, not {n}"):
         Tagger.load(tmp_path / "m")
-    words["dim"] = 57
+    words["dim"] = n - 1
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(
-        rightsmap.ModelError, match=r"'words' has 57 dimensions in model\.json, but its heads"
+        rightsmap.ModelError,
+        match=rf"'words' has {n - 1} dimensions in model\.json, but its heads in weights\.npz expect {n}",
     ):
         Tagger.load(tmp_path / "m")
 
@@ -242,6 +245,7 @@ def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):
     tagger.save(tmp_path / "m")
     card = (tmp_path / "m" / "README.md").read_text()
     assert "Whole-text embedder `minilm`" in card and "texts read as en or unsure" in card
+    assert re.search(r"`words` \(fingerprint `\w+`\) marks which of \d+ groups of words", card)
 
 
 def test_whole_text_embedder_with_other_weights_is_refused(tagger, tmp_path):

@@ -572,8 +572,13 @@ def model_card(meta: dict[str, Any]) -> str:
     )
     whole = meta.get("whole_text", [])
     whole_line = "".join(
-        f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) encodes "
-        + (f"texts read as {'/'.join(w['languages'])} or unsure" if w.get("languages") else "every text")
+        f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) "
+        + (
+            f"marks which of {len(w['groups'])} groups of words (facets of rights) each text uses"
+            if "groups" in w
+            else "encodes "
+            + (f"texts read as {'/'.join(w['languages'])} or unsure" if w.get("languages") else "every text")
+        )
         + ". "
         for w in whole
     )
