@@ -4,8 +4,16 @@ import sys
 import numpy as np
 import pytest
 
-from rightsmap.embed import ConcatEmbedder, Encoded, VectorMemo, WordsEmbedder, get_embedder
+from rightsmap.embed import (
+    ConcatEmbedder,
+    Encoded,
+    VectorMemo,
+    WordsEmbedder,
+    get_embedder,
+    sentence_embedder,
+)
 from rightsmap.errors import ModelError
+from rightsmap.tagger import Tagger
 
 TEXTS = ["The landlord shut off our heat.", "Nos cortaron el agua.", "La police a pris mon téléphone."]
 
@@ -63,6 +71,15 @@ def test_words_embedder_fingerprint_follows_its_words_and_scale():
     assert guide.dim > 40 and guide.encode(["I'm trans."]).any()
     with pytest.raises(ValueError, match="at least one word"):
         WordsEmbedder([("trans",), ()])
+
+
+def test_words_cannot_embed_sentences_or_recommendations():
+    assert sentence_embedder("use", "the sentence embedder") is get_embedder("use")
+    for spec in ("words", "minilm+words"):
+        with pytest.raises(ModelError, match="'words' cannot be a retrieval embedder: it only serves"):
+            sentence_embedder(spec, "a retrieval embedder")
+    with pytest.raises(ModelError, match="'words' cannot be the sentence embedder"):
+        Tagger.zero_shot("words")
 
 
 def test_document_vector_is_the_normalised_mean_of_its_sentences():

@@ -312,6 +312,19 @@ def _get(spec: str) -> Embedder:
     )
 
 
+def sentence_embedder(spec: str | Embedder, role: str) -> Embedder:
+    """The embedder ``spec`` names, refusing ``words`` (alone or in a ``+`` list): its vectors
+    mark word groups and cannot be compared by cosine, so it cannot serve as ``role``."""
+    emb = get_embedder(spec) if isinstance(spec, str) else spec
+    parts = emb.parts if isinstance(emb, ConcatEmbedder) else [emb]
+    if any(isinstance(p, WordsEmbedder) for p in parts):
+        raise ModelError(
+            f"'words' cannot be {role}: it only serves as a whole-text encoder (--whole-text); "
+            "use 'use', 'minilm', 'mpnet', 'st:/path/to/model' or parts joined by '+'"
+        )
+    return emb
+
+
 def embedder_matching(ref: dict[str, Any], what: str, remedy: str) -> Embedder:
     """The embedder a saved artefact names (``ref``: name and fingerprint), refusing an installed
     one whose weights differ: ``what`` was built with it, ``remedy`` says how to rebuild."""

@@ -31,6 +31,7 @@ from .embed import (
     VectorMemo,
     embedder_matching,
     get_embedder,
+    sentence_embedder,
     speaks,
 )
 from .errors import DataError, ModelError
@@ -93,7 +94,7 @@ class Tagger:
         sentence_weight: float = 0.5,
     ) -> Tagger:
         """An unfitted zero-shot tagger whose prototypes are each article's title, summary and cues."""
-        emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+        emb = sentence_embedder(embedder, "the sentence embedder")
         norms = norms or load_norms()
         scorer = ZeroShotScorer(*prototypes(emb, norms), sentence_weight=sentence_weight)
         return cls(emb, scorer, norms=norms)
@@ -113,7 +114,7 @@ class Tagger:
         ``whole_text``: embedders that also encode each whole text (empty: sentences only);
         ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps vectors on disk.
         """
-        emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+        emb = sentence_embedder(embedder, "the sentence embedder")
         whole = [get_embedder(w) if isinstance(w, str) else w for w in whole_text]
         norms = load_norms()
         params = {"crosswalk": udhr_counterparts(norms)} | params

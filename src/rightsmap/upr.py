@@ -46,7 +46,7 @@ from .embed import (
     Embedder,
     VectorMemo,
     embedder_matching,
-    get_embedder,
+    sentence_embedder,
 )
 from .errors import DataError
 from .norms import LABELS
@@ -647,7 +647,7 @@ def import_recommendations(
                 else ""
             )
         )
-    emb = get_embedder(embedder or RETRIEVAL_EMBEDDER) if not isinstance(embedder, Embedder) else embedder
+    emb = sentence_embedder(embedder or RETRIEVAL_EMBEDDER, "a retrieval embedder")
     root = Path(index) if index is not None else default_index_path()
     old: RecommendationIndex | None = None
     if (root / "CURRENT").is_file():
