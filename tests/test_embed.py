@@ -60,6 +60,8 @@ def test_words_embedder_marks_each_group_whose_words_occur():
     assert x.tolist() == [[0.5, 0.5, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]  # acronyms in capitals only
     assert x.dtype == np.float32 and emb.dim == 3
     assert not emb.encode(["transit fares went up"]).any()  # whole words only
+    phone = WordsEmbedder([("because i'm black",)]).encode(["They stopped me because I\u2019m black"])
+    assert phone.tolist() == [[0.5]]  # a phone's curly apostrophe matches our plain one
 
 
 def test_words_embedder_fingerprint_follows_its_words_and_scale():

@@ -259,7 +259,9 @@ def _evidence(tags: Sequence[Tag]) -> list[tuple[str, int, int]]:
 
 
 def found_words(words: tuple[str, ...], text: str) -> set[str]:
-    """The words (whole words; acronyms in capitals only) that occur in ``text``."""
+    """The words (whole words; acronyms in capitals only) that occur in ``text``; a typographic
+    apostrophe (U+2019, as phones type it) counts as the plain one our words use."""
+    text = text.replace("\u2019", "'")
     lower, upper = _patterns(words)
     found = set(lower.findall(text.casefold())) if lower else set()
     return found | set(upper.findall(text)) if upper else found
