@@ -102,6 +102,16 @@ def test_asylum_testimony_gets_the_asylum_facet_and_no_care_home():
     assert s.duty_bearer == ""  # "asilo" alone is asylum, not a care home ("asilo de ancianos")
 
 
+def test_only_a_government_is_asked_to_grant_asylum_even_when_a_gang_is_named():
+    text = "The gang killed my brother, so I asked for asylum at the border and they sent me back."
+    tags = [Tag("UDHR-14", "UDHR", "Asylum", 0.8, [Evidence(text, 0, len(text), 0.5)], [])]
+    (s,) = framing.suggest(TagResult(text, tags))
+    assert s.duty_bearer == "" and s.claims[0].startswith("The national government must"), s.claims
+    tags = [Tag("UDHR-3", "UDHR", "Life", 0.8, [Evidence(text, 0, len(text), 0.5)], [])]
+    (s,) = framing.suggest(TagResult(text, tags))
+    assert s.duty_bearer == "the gang"  # a gang can be asked to respect life
+
+
 def test_a_relatives_name_is_not_taken_for_a_city():
     text = "My daughter Aaliyah is eight and the school keeps sending her home because she is autistic."
     tags = [Tag("UDHR-26", "UDHR", "Education", 0.8, [Evidence(text, 0, len(text), 0.5)], ["ICESCR-13"])]

@@ -50,6 +50,7 @@ class Facet:
     words: tuple[str, ...]
     duties: dict[str, str]
     local: tuple[str, ...]
+    state_only: bool = False  # only a State can respect it (asylum): a private actor is not asked
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _load_guide(directory: Path) -> Guide:
             words=tuple(_word(w) for w in rec.get("words", [])),
             duties=duties,
             local=tuple(rec.get("local", [])),
+            state_only=bool(rec.get("state_only", False)),
         )
 
     rights, facets, level_of = {}, {}, {}
@@ -211,6 +213,8 @@ def suggest(
         general = guide.rights[udhr]
         duties = {d: facet.duties.get(d) or general.duties[d] for d in DUTIES}
         actor = _actor(text, ents, evidence, guide)
+        if actor is not None and general.state_only and not actor.public:
+            actor = None  # a gang cannot grant asylum: the claim to respect goes to the government
         government = _government((actor and actor.level) or guide.level_of[udhr], place, guide)
         # respect: whoever acted; protect (against third parties) and fulfil: the government
         bearers = {"respect": actor or government, "protect": government, "fulfil": government}
