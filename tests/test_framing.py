@@ -99,7 +99,8 @@ def test_asylum_testimony_gets_the_asylum_facet_and_no_care_home():
     tags = [Tag("UDHR-14", "UDHR", "Asylum", 0.8, [Evidence(text, 0, len(text), 0.5)], [])]
     (s,) = framing.suggest(TagResult(text, tags))
     assert "This engages the right to ask for asylum and not be sent back to danger" in s.frame
-    assert s.duty_bearer == ""  # "asilo" alone is asylum, not a care home ("asilo de ancianos")
+    # "asilo" alone is asylum, not a care home ("asilo de ancianos"); the port of entry is CBP's
+    assert s.duty_bearer == "U.S. Customs and Border Protection (CBP)"
 
 
 def test_only_a_government_is_asked_to_grant_asylum_even_when_a_gang_is_named():
@@ -110,6 +111,13 @@ def test_only_a_government_is_asked_to_grant_asylum_even_when_a_gang_is_named():
     tags = [Tag("UDHR-3", "UDHR", "Life", 0.8, [Evidence(text, 0, len(text), 0.5)], [])]
     (s,) = framing.suggest(TagResult(text, tags))
     assert s.duty_bearer == "the gang"  # a gang can be asked to respect life
+
+
+def test_officers_at_a_port_of_entry_are_border_protection_not_police():
+    text = "We asked for asylum at the port of entry and the officers turned us back to Juárez."
+    tags = [Tag("UDHR-14", "UDHR", "Asylum", 0.8, [Evidence(text, 0, len(text), 0.5)], [])]
+    (s,) = framing.suggest(TagResult(text, tags))
+    assert s.duty_bearer == "U.S. Customs and Border Protection (CBP)"
 
 
 def test_a_relatives_name_is_not_taken_for_a_city():
