@@ -4,6 +4,7 @@ import sys
 import numpy as np
 import pytest
 
+from rightsmap import upr
 from rightsmap.embed import (
     ConcatEmbedder,
     Encoded,
@@ -75,8 +76,11 @@ def test_words_embedder_fingerprint_follows_its_words_and_scale():
         WordsEmbedder([("trans",), ()])
 
 
-def test_words_cannot_embed_sentences_or_recommendations():
+def test_words_cannot_embed_sentences_or_recommendations(tmp_path):
     assert sentence_embedder("use", "the sentence embedder") is get_embedder("use")
+    with pytest.raises(ModelError, match="'words' cannot be a retrieval embedder"):  # before any reading
+        upr.import_recommendations(tmp_path / "not-read.jsonl", tmp_path / "index", embedder="words")
+    assert not (tmp_path / "index").exists()
     for spec in ("words", "minilm+words"):
         with pytest.raises(ModelError, match="'words' cannot be a retrieval embedder: it only serves"):
             sentence_embedder(spec, "a retrieval embedder")

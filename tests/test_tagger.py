@@ -239,6 +239,10 @@ def test_a_model_keeps_its_own_words_when_the_framing_guide_changes(tagger, tmp_
         match=rf"'words' has {n - 1} dimensions in model\.json, but its heads in weights\.npz expect {n}",
     ):
         Tagger.load(tmp_path / "m")
+    del words["scale"]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(rightsmap.ModelError, match="model files lack 'scale'"):
+        Tagger.load(tmp_path / "m")
 
 
 def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):

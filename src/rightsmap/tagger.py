@@ -430,21 +430,22 @@ class Tagger:
         if meta.get("kind") not in KINDS:
             raise ModelError(f"{meta_file}: unknown model kind {meta.get('kind')!r}")
         remedy = "rebuild the model with this embedder"
-        embedder = embedder_matching(meta["embedder"], str(path), remedy)
-        whole = [embedder_matching(ref, str(path), remedy) for ref in meta.get("whole_text", [])]
         try:
+            embedder = embedder_matching(meta["embedder"], str(path), remedy)
+            refs = meta.get("whole_text", [])
+            whole = [embedder_matching(ref, str(path), remedy) for ref in refs]
             scorer = KINDS[meta["kind"]].from_state(meta["scorer"], arrays)
+            heads = getattr(scorer, "whole_", [])
+            if len(heads) != len(whole):
+                raise ModelError(f"{path}: model.json and weights.npz disagree on the whole-text embedders")
+            for ref, (coef, _) in zip(refs, heads, strict=True):
+                if coef.shape[1] != ref["dim"]:
+                    raise ModelError(
+                        f"{path}: whole-text embedder {ref['name']!r} has {ref['dim']} dimensions in "
+                        f"model.json, but its heads in weights.npz expect {coef.shape[1]}"
+                    )
         except KeyError as exc:
             raise ModelError(f"{path}: model files lack {exc.args[0]!r}") from None
-        heads = getattr(scorer, "whole_", [])
-        if len(heads) != len(whole):
-            raise ModelError(f"{path}: model.json and weights.npz disagree on the whole-text embedders")
-        for ref, (coef, _) in zip(meta.get("whole_text", []), heads, strict=True):
-            if coef.shape[1] != ref["dim"]:
-                raise ModelError(
-                    f"{path}: whole-text embedder {ref['name']!r} has {ref['dim']} dimensions in "
-                    f"model.json, but its heads in weights.npz expect {coef.shape[1]}"
-                )
         return cls(embedder, scorer, meta, whole_text=whole)
 
 

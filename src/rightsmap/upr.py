@@ -637,6 +637,7 @@ def import_recommendations(
     an index built with another embedder is re-encoded whole. A failure leaves the previous index
     as it was.
     """
+    emb = sentence_embedder(embedder or RETRIEVAL_EMBEDDER, "a retrieval embedder")  # before reading
     report = read_recommendations(source, fmt)
     if not report.records:
         raise DataError(
@@ -647,7 +648,6 @@ def import_recommendations(
                 else ""
             )
         )
-    emb = sentence_embedder(embedder or RETRIEVAL_EMBEDDER, "a retrieval embedder")
     root = Path(index) if index is not None else default_index_path()
     old: RecommendationIndex | None = None
     if (root / "CURRENT").is_file():
