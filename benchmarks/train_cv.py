@@ -2,12 +2,14 @@
 held-out set stay unseen), the way we choose them.
 
     python benchmarks/train_cv.py --compare max_positive_loss=0.01 negatives_abstained=0
-    python benchmarks/train_cv.py --whole-text use,minilm     # the default without one encoder
+    python benchmarks/train_cv.py --whole-text use,minilm,words     # the default without one encoder
+    python benchmarks/train_cv.py --tfidf 128,8000      # a smaller tfidf encoder (dimensions, words)
 
 Outer 5-fold CV: in each fold, the shipped recipe (``RightsClassifier`` with the default model's
 embedders, each model with its own inner cross-validation for calibration and thresholds) is
-refitted on four fifths of the train split and tags the fifth; ``--compare`` refits the same with
-some parameters changed, ``--whole-text`` with other whole-text encoders. Prints micro-F1
+refitted on four fifths of the train split and tags the fifth (a ``tfidf`` encoder is fitted on
+those four fifths too); ``--compare`` refits the same with some parameters changed,
+``--whole-text`` with other whole-text encoders. Prints micro-F1
 overall and by language, the share of texts that engage no right and get no tag, and the share
 of texts that engage a right but get no tag at all.
 """
@@ -25,10 +27,11 @@ from sklearn.model_selection import KFold
 import rightsmap
 from rightsmap.classifier import RightsClassifier
 from rightsmap.dataset import load_labelled
-from rightsmap.embed import Embedder, EmbeddingCache, Encoded, get_embedder
+from rightsmap.embed import EmbeddingCache, Encoded, TfidfEmbedder, get_embedder
 from rightsmap.evaluation import prf
 from rightsmap.norms import load_norms, udhr_counterparts
-from rightsmap.tagger import Tagger, prototypes
+from rightsmap.tagger import WHOLE_CHARS, Tagger, prototypes
+from rightsmap.text import clean
 
 
 def setting(text: str) -> tuple[str, object]:
@@ -60,6 +63,14 @@ def main() -> None:
         metavar="LIST",
         help="whole-text encoders of the alternative, comma-separated, or 'none' (default: the shipped ones)",
     )
+    parser.add_argument(
+        "--tfidf",
+        type=lambda v: tuple(int(x) for x in v.split(",")),
+        default=(TfidfEmbedder.DIM, TfidfEmbedder.MAX_WORDS),
+        metavar="DIM,WORDS",
+        help="size of the alternative's tfidf encoder: dimensions, words and word pairs kept "
+        f"(default: {TfidfEmbedder.DIM},{TfidfEmbedder.MAX_WORDS})",
+    )
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
 
@@ -69,31 +80,49 @@ def main() -> None:
     default = rightsmap.load()
     norms = load_norms()
 
-    def encoded(whole: Sequence[Embedder]) -> Encoded:
-        encoder = Tagger(default.embedder, None, norms=norms, whole_text=whole)
-        return encoder._encode(train.texts, EmbeddingCache())[0]
+    shipped = [e.name for e in default.whole_text]
+    alternative = list(args.whole_text) if args.whole_text is not None else shipped
+    installed = [n for n in dict.fromkeys(shipped + alternative) if n != "tfidf"]
+    encoder = Tagger(default.embedder, None, norms=norms, whole_text=[get_embedder(n) for n in installed])
+    X = encoder._encode(train.texts, EmbeddingCache())[0]
+    frozen = dict(zip(installed, X.whole, strict=True))
+    read = [clean(t)[:WHOLE_CHARS] for t in train.texts]
+
+    def fold_input(names: Sequence[str], fit_idx: np.ndarray, size: tuple[int, ...]) -> Encoded:
+        """The encoded train split, with a ``tfidf`` encoder of ``size`` fitted on the fold's rows only."""
+        whole = []
+        for n in names:
+            if n == "tfidf":
+                tfidf = TfidfEmbedder.fit([read[i] for i in fit_idx], *size)
+                whole.append((tfidf.encode(read), np.array([bool(t.strip()) for t in read])))
+            else:
+                whole.append(frozen[n])
+        return Encoded(X.sentences, X.owner, len(X), whole)
 
     fixed = {"crosswalk": udhr_counterparts(norms)}
-    shipped = encoded(default.whole_text)
-    recipes: dict[str, tuple[dict[str, object], Encoded]] = {"shipped recipe": ({}, shipped)}
-    if args.compare or args.whole_text is not None:
+    default_size = (TfidfEmbedder.DIM, TfidfEmbedder.MAX_WORDS)
+    recipes: dict[str, tuple[dict[str, object], Sequence[str], tuple[int, ...]]] = {
+        "shipped recipe": ({}, shipped, default_size)
+    }
+    if args.compare or args.whole_text is not None or args.tfidf != default_size:
         name = " ".join(f"{k}={v}" for k, v in args.compare)
-        X = shipped
         if args.whole_text is not None:
             name += f" whole text: {','.join(args.whole_text) or 'none'}"
-            X = encoded([get_embedder(w) for w in args.whole_text])
-        recipes[name.strip()] = (dict(args.compare), X)
+        if args.tfidf != default_size:
+            name += f" tfidf {args.tfidf[0]} dimensions of {args.tfidf[1]} words"
+        recipes[name.strip()] = (dict(args.compare), alternative, args.tfidf)
 
     print(f"Train split: {len(train)} testimonies, outer {args.folds}-fold CV\n")
     print("| recipe | F1 | en | es | fr | negatives untagged | engaged untagged | seconds |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, (params, X) in recipes.items():
+    for name, (params, names, size) in recipes.items():
         t = time.perf_counter()
         tagged = np.zeros(Y.shape, dtype=bool)
         for fit_idx, held_idx in KFold(args.folds, shuffle=True, random_state=1).split(X.docs):
+            fold = fold_input(names, fit_idx, size)
             clf = RightsClassifier(*prototypes(default.embedder, norms), **fixed, **params)
-            clf.fit(X.subset(fit_idx), Y[fit_idx])
-            held = X.subset(held_idx)
+            clf.fit(fold.subset(fit_idx), Y[fit_idx])
+            held = fold.subset(held_idx)
             tagged[held_idx] = clf.decide(clf.predict_proba(held), clf.engaged(held))
         f1 = [
             prf(Y[m], tagged[m])["f1"]

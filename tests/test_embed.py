@@ -8,6 +8,7 @@ from rightsmap import upr
 from rightsmap.embed import (
     ConcatEmbedder,
     Encoded,
+    TfidfEmbedder,
     VectorMemo,
     WordsEmbedder,
     get_embedder,
@@ -86,6 +87,38 @@ def test_words_cannot_embed_sentences_or_recommendations(tmp_path):
             sentence_embedder(spec, "a retrieval embedder")
     with pytest.raises(ModelError, match="'words' cannot be the sentence embedder"):
         Tagger.zero_shot("words")
+
+
+TENANTS = [
+    "The landlord shut off the heat and the water.",
+    "Our landlord shut off the water again this week.",
+    "Police beat my brother at the protest downtown.",
+    "The police beat protesters and took their phones.",
+    "No heat, no hot water, and the landlord laughs.",
+    "They took my phone at the protest and beat me.",
+]
+
+
+def test_tfidf_embedder_is_fitted_on_texts_and_reads_their_words():
+    emb = TfidfEmbedder.fit(TENANTS, dim=3)
+    assert emb.dim == 3 and "landlord" in emb.vocabulary and "shut off" in emb.vocabulary
+    assert "downtown" not in emb.vocabulary  # in one text only
+    x = emb.encode(["the landlord shut off our heat", "police beat us at the protest", "zzz qqq"])
+    assert x.dtype == np.float32 and np.allclose(np.linalg.norm(x[:2], axis=1), 1.0)
+    assert not x[2].any()  # no word it knows
+    assert x[0] @ emb.encode(["landlord heat water"])[0] > x[1] @ emb.encode(["landlord heat water"])[0]
+    assert emb.fingerprint == TfidfEmbedder(emb.vocabulary, emb.idf, emb.components).fingerprint
+    assert emb.fingerprint != TfidfEmbedder.fit(TENANTS[:5], dim=3).fingerprint
+    assert emb.components.dtype == np.float16  # as saved: a loaded model reads the same vectors
+    with pytest.raises(ModelError, match="do not fit together"):
+        TfidfEmbedder(emb.vocabulary[1:], emb.idf, emb.components)
+
+
+def test_tfidf_is_trained_not_loaded_and_cannot_embed_sentences():
+    with pytest.raises(ModelError, match=r"'tfidf' is fitted on training texts.*--whole-text"):
+        get_embedder("tfidf")
+    with pytest.raises(ModelError, match="'tfidf' cannot be the sentence embedder"):
+        sentence_embedder(TfidfEmbedder.fit(TENANTS, dim=2), "the sentence embedder")
 
 
 def test_document_vector_is_the_normalised_mean_of_its_sentences():

@@ -209,8 +209,8 @@ def test_whole_text_embedders_read_a_bounded_prefix_of_very_long_texts(tagger):
 
 
 def test_default_model_reads_whole_texts(tagger):
-    assert [e.name for e in tagger.whole_text] == ["use", "minilm", "words"]
-    assert len(tagger.scorer.whole_) == 3
+    assert [e.name for e in tagger.whole_text] == ["use", "minilm", "words", "tfidf"]
+    assert len(tagger.scorer.whole_) == 4
 
 
 def test_a_model_keeps_its_own_words_when_the_framing_guide_changes(tagger, tmp_path):
@@ -250,6 +250,7 @@ def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):
     card = (tmp_path / "m" / "README.md").read_text()
     assert "Whole-text embedder `minilm`" in card and "texts read as en or unsure" in card
     assert re.search(r"`words` \(fingerprint `\w+`\) marks which of \d+ groups of words", card)
+    assert re.search(r"`tfidf` \(fingerprint `\w+`\) reads each text.s words and word pairs \(8,000 of", card)
 
 
 def test_whole_text_embedder_with_other_weights_is_refused(tagger, tmp_path):

@@ -120,7 +120,29 @@ def test_cli_train_prints_a_cross_validated_evaluation(coalition_csv, tmp_path, 
 
 def test_retrained_model_keeps_the_default_whole_text_embedders(coalition_model):
     names = [ref["name"] for ref in json.loads((coalition_model / "model.json").read_text())["whole_text"]]
-    assert names == ["use", "minilm", "words"]
+    assert names == ["use", "minilm", "words", "tfidf"]
+
+
+def test_a_fitted_tfidf_encoder_is_saved_with_the_model_and_checked_on_load(coalition_csv, tmp_path):
+    out, cache = tmp_path / "m", EmbeddingCache(tmp_path / "cache")
+    kwargs = {"output": out, "include_corpus": False, "cache": cache, "whole_text": ("tfidf",)}
+    tagger = rightsmap.train(coalition_csv, "testimony", "rights", **kwargs)
+    loaded = rightsmap.load(out)
+    texts = ["The landlord shut off our heat.", "A police officer hit me at the polling place."]
+    assert [e.name for e in loaded.whole_text] == ["tfidf"] and "vote" in loaded.whole_text[0].vocabulary
+    assert not list((tmp_path / "cache").glob(f"{loaded.whole_text[0].fingerprint}*"))  # run, not cached
+    np.testing.assert_array_equal(loaded.predict_proba(texts), tagger.predict_proba(texts))
+    with np.load(out / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    assert arrays["embedder0_components"].dtype == np.float16
+    arrays["embedder0_components"] = arrays["embedder0_components"] * 2
+    np.savez(out / "weights.npz", **arrays)
+    with pytest.raises(rightsmap.ModelError, match=r"'tfidf'.*rebuild the model"):
+        rightsmap.load(out)
+    del arrays["embedder0_components"]
+    np.savez(out / "weights.npz", **arrays)
+    with pytest.raises(rightsmap.ModelError, match="the weights of embedder 'tfidf' are missing"):
+        rightsmap.load(out)
 
 
 def test_cli_evaluate_reports_languages_and_labels(capsys, tagger):

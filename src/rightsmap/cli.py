@@ -42,7 +42,8 @@ def _whole_text_option(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_WHOLE_TEXT,
         metavar="LIST",
         help="embedders that also read each whole text, comma-separated, or 'none'; English-only ones "
-        f"(minilm, mpnet) read English texts only (default: {','.join(DEFAULT_WHOLE_TEXT)})",
+        "(minilm, mpnet) read English texts only; words: the framing guide's facet words; tfidf: "
+        f"words and word pairs, fitted on the training texts (default: {','.join(DEFAULT_WHOLE_TEXT)})",
     )
 
 

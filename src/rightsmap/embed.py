@@ -35,8 +35,10 @@ RETRIEVAL_EMBEDDER = "minilm+use"
 # 0.577 / 0.594 / 0.569; + USE on the whole text 0.607 / 0.623 / 0.590; + MiniLM on English
 # texts 0.641 / 0.621 / 0.592. MiniLM applied to Spanish and French made them worse. On the
 # session-6 corpus, + the framing guide's facet words (``WordsEmbedder``): 0.639 / 0.629 / 0.594
-# -> 0.651 / 0.656 / 0.597 (all 0.630 -> 0.644; benchmarks/train_cv.py --whole-text).
-DEFAULT_WHOLE_TEXT = ("use", "minilm", "words")
+# -> 0.651 / 0.656 / 0.597 (all 0.630 -> 0.644; benchmarks/train_cv.py --whole-text). On the
+# session-8 corpus, + TF-IDF words and word pairs fitted on the training texts (``TfidfEmbedder``):
+# 0.652 -> 0.666.
+DEFAULT_WHOLE_TEXT = ("use", "minilm", "words", "tfidf")
 
 
 @runtime_checkable
@@ -237,6 +239,86 @@ class WordsEmbedder:
         return out
 
 
+class TfidfEmbedder:
+    """The words and word pairs of a text, weighted by TF-IDF and reduced to ``k`` dimensions
+    (latent semantic analysis), fitted on the training texts themselves.
+
+    A whole-text encoder for the classifier: it keeps the lexical evidence (a name, a phrase, a
+    misspelling that recurs) that sentence vectors blur. Unlike the other encoders it is fitted,
+    so ``Tagger.train`` fits a new one on its training texts when ``whole_text`` names
+    ``tfidf``; a model keeps its vocabulary in model.json and its weights in weights.npz (stored
+    as float16: the vectors it was trained on are computed from the same rounded weights).
+    """
+
+    name = "tfidf"
+    languages = None
+    cached = False  # EmbeddingCache runs it instead of storing vectors of each new fit
+    TOKENS = r"(?u)\b\w\w+\b"  # scikit-learn's default: words of two characters or more
+    # Chosen by cross-validation on the train split (benchmarks/train_cv.py): 300 dimensions of
+    # 8,000 words 0.666, of all ~33,000 0.666, of 4,000 0.659; 128 of 8,000 0.656.
+    MAX_WORDS = 8000  # most frequent words and word pairs kept (at least 2 training texts each)
+    DIM = 300
+
+    def __init__(self, vocabulary: Sequence[str], idf: np.ndarray, components: np.ndarray) -> None:
+        self.vocabulary = list(vocabulary)
+        self.idf = np.asarray(idf, dtype=np.float16)
+        self.components = np.asarray(components, dtype=np.float16)
+        if self.idf.shape != (len(self.vocabulary),) or self.components.shape[1:] != self.idf.shape:
+            raise ModelError(
+                f"tfidf: {len(self.vocabulary)} words, idf of shape {self.idf.shape} and components "
+                f"of shape {self.components.shape} do not fit together"
+            )
+        self._idf = self.idf.astype(np.float32)
+        self._components = self.components.astype(np.float32).T
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], dim: int = DIM, max_words: int = MAX_WORDS) -> TfidfEmbedder:
+        """Vocabulary, IDF weights and the ``dim`` main directions of the TF-IDF vectors of ``texts``."""
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vec = TfidfVectorizer(
+            ngram_range=(1, 2), min_df=2, max_features=max_words, sublinear_tf=True, token_pattern=cls.TOKENS
+        )
+        X = vec.fit_transform(texts)
+        dim = min(dim, X.shape[1] - 1)
+        if dim < 1:
+            raise ModelError("tfidf needs training texts that share at least two words")
+        svd = TruncatedSVD(dim, random_state=0).fit(X)
+        vocabulary = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+        return cls(vocabulary, vec.idf_, svd.components_)
+
+    @property
+    def dim(self) -> int:
+        return int(self.components.shape[0])
+
+    @cached_property
+    def fingerprint(self) -> str:
+        weights = hashlib.sha256(self.idf.tobytes() + self.components.tobytes()).hexdigest()
+        return _digest("tfidf", self.TOKENS, "\n".join(self.vocabulary), weights)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What model.json records besides name and fingerprint (the weights go to ``arrays``)."""
+        return {"vocabulary": self.vocabulary}
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The weights a model directory keeps in weights.npz."""
+        return {"idf": self.idf, "components": self.components}
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        counts = CountVectorizer(
+            ngram_range=(1, 2), vocabulary=self.vocabulary, token_pattern=self.TOKENS
+        ).transform(texts)
+        tf = counts.astype(np.float32)
+        tf.data = 1.0 + np.log(tf.data)
+        tfidf = tf.multiply(self._idf).tocsr()  # the length of a row cancels in the normalisation
+        return _normalise(np.asarray(tfidf @ self._components, dtype=np.float32))
+
+
 class ConcatEmbedder:
     """Several embedders side by side; each part weighs the same in cosine similarity."""
 
@@ -284,7 +366,8 @@ class ConcatEmbedder:
 def get_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     """An embedder by name: ``minilm``, ``use``, ``mpnet``, ``st:/path/to/model``, or parts joined
     by ``+``. ``mpnet`` (all-mpnet-base-v2) needs its optional packages, see ``mpnet_path``.
-    ``words`` (``WordsEmbedder``, the framing guide's facet words) serves as a whole-text encoder.
+    ``words`` (``WordsEmbedder``, the framing guide's facet words) serves as a whole-text encoder;
+    ``tfidf`` (``TfidfEmbedder``) too, but it is fitted when a model is trained, never loaded by name.
 
     Embedders are shared within a process, so loading several models costs one set of weights.
     """
@@ -304,6 +387,11 @@ def _get(spec: str) -> Embedder:
         return USEEmbedder()
     if spec == "words":
         return WordsEmbedder.from_guide()
+    if spec == "tfidf":
+        raise ModelError(
+            "'tfidf' is fitted on training texts, so it has no installed weights to load: name it "
+            "among the whole-text encoders when training (--whole-text, whole_text=...)"
+        )
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:], name=spec)
     raise ModelError(
@@ -313,25 +401,36 @@ def _get(spec: str) -> Embedder:
 
 
 def sentence_embedder(spec: str | Embedder, role: str) -> Embedder:
-    """The embedder ``spec`` names, refusing ``words`` (alone or in a ``+`` list): its vectors
-    mark word groups and cannot be compared by cosine, so it cannot serve as ``role``."""
+    """The embedder ``spec`` names, refusing ``words`` and ``tfidf`` (alone or in a ``+`` list):
+    they only serve the classifier's whole-text heads, so they cannot serve as ``role``."""
     emb = get_embedder(spec) if isinstance(spec, str) else spec
     parts = emb.parts if isinstance(emb, ConcatEmbedder) else [emb]
-    if any(isinstance(p, WordsEmbedder) for p in parts):
-        raise ModelError(
-            f"'words' cannot be {role}: it only serves as a whole-text encoder (--whole-text); "
-            "use 'use', 'minilm', 'mpnet', 'st:/path/to/model' or parts joined by '+'"
-        )
+    for part in parts:
+        if isinstance(part, WordsEmbedder | TfidfEmbedder):
+            raise ModelError(
+                f"'{part.name}' cannot be {role}: it only serves as a whole-text encoder (--whole-text); "
+                "use 'use', 'minilm', 'mpnet', 'st:/path/to/model' or parts joined by '+'"
+            )
     return emb
 
 
-def embedder_matching(ref: dict[str, Any], what: str, remedy: str) -> Embedder:
+def embedder_matching(
+    ref: dict[str, Any], what: str, remedy: str, arrays: dict[str, np.ndarray] | None = None
+) -> Embedder:
     """The embedder a saved artefact names (``ref``: name and fingerprint), refusing an installed
-    one whose weights differ: ``what`` was built with it, ``remedy`` says how to rebuild."""
-    if ref["name"] == "words" and "groups" in ref:  # the words are kept in the artefact itself
+    one whose weights differ: ``what`` was built with it, ``remedy`` says how to rebuild.
+    ``words`` and ``tfidf`` are rebuilt from the artefact itself (``ref`` and its ``arrays``)."""
+    if ref["name"] == "words" and "groups" in ref:
         emb: Embedder = WordsEmbedder(ref["groups"], float(ref["scale"]))
         if emb.dim != ref["dim"]:
             raise ModelError(f"{what}: embedder 'words' has {emb.dim} groups of words, not {ref['dim']}")
+    elif ref["name"] == "tfidf":
+        arrays = arrays or {}
+        if "idf" not in arrays or "components" not in arrays:
+            raise ModelError(f"{what}: the weights of embedder 'tfidf' are missing: {remedy}")
+        emb = TfidfEmbedder(ref["vocabulary"], arrays["idf"], arrays["components"])
+        if emb.dim != ref["dim"]:
+            raise ModelError(f"{what}: embedder 'tfidf' has {emb.dim} dimensions, not {ref['dim']}")
     else:
         emb = get_embedder(ref["name"])
     if emb.fingerprint != ref["fingerprint"]:
@@ -509,7 +608,12 @@ class EmbeddingCache:
         return hashlib.sha1(text.encode("utf-8")).hexdigest().encode("ascii")
 
     def encode(self, embedder: Embedder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Vectors for ``texts``: cached ones read, the others encoded and added to the cache."""
+        """Vectors for ``texts``: cached ones read, the others encoded and added to the cache.
+
+        An embedder with ``cached = False`` (``tfidf``: cheap, and new at every training) is only
+        run, so retraining does not leave a cache file behind each time."""
+        if not getattr(embedder, "cached", True):
+            return embedder.encode(texts, batch_size)
         path = self.directory / f"{embedder.fingerprint}.npz"
         keys = np.empty((0,), dtype="S40")
         vectors = np.zeros((0, embedder.dim), dtype=np.float32)

@@ -28,6 +28,7 @@ from .embed import (
     Embedder,
     EmbeddingCache,
     Encoded,
+    TfidfEmbedder,
     VectorMemo,
     embedder_matching,
     get_embedder,
@@ -111,11 +112,12 @@ class Tagger:
     ) -> Tagger:
         """Fit a supervised tagger (``RightsClassifier``) on labelled texts.
 
-        ``whole_text``: embedders that also encode each whole text (empty: sentences only);
+        ``whole_text``: embedders that also encode each whole text (empty: sentences only;
+        ``tfidf`` is fitted on ``data.texts``);
         ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps vectors on disk.
         """
         emb = sentence_embedder(embedder, "the sentence embedder")
-        whole = [get_embedder(w) if isinstance(w, str) else w for w in whole_text]
+        whole = [_whole_text_embedder(w, data.texts) for w in whole_text]
         norms = load_norms()
         params = {"crosswalk": udhr_counterparts(norms)} | params
         clf = RightsClassifier(*prototypes(emb, norms), **params)
@@ -396,6 +398,9 @@ class Tagger:
             "norms_fingerprint": norms_fingerprint(self.norms),
             "versions": _versions(),
         }
+        for v, emb in enumerate(self.whole_text):
+            for key, array in getattr(emb, "arrays", {}).items():
+                arrays[f"embedder{v}_{key}"] = array
         np.savez(out / "weights.npz", **arrays)  # type: ignore[arg-type]  # numpy stub types **kwds badly
         (out / "model.json").write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -433,7 +438,10 @@ class Tagger:
         try:
             embedder = embedder_matching(meta["embedder"], str(path), remedy)
             refs = meta.get("whole_text", [])
-            whole = [embedder_matching(ref, str(path), remedy) for ref in refs]
+            whole = [
+                embedder_matching(ref, str(path), remedy, _prefixed(arrays, f"embedder{v}_"))
+                for v, ref in enumerate(refs)
+            ]
             scorer = KINDS[meta["kind"]].from_state(meta["scorer"], arrays)
             heads = getattr(scorer, "whole_", [])
             if len(heads) != len(whole):
@@ -447,6 +455,17 @@ class Tagger:
         except KeyError as exc:
             raise ModelError(f"{path}: model files lack {exc.args[0]!r}") from None
         return cls(embedder, scorer, meta, whole_text=whole)
+
+
+def _whole_text_embedder(spec: str | Embedder, texts: Sequence[str]) -> Embedder:
+    """A whole-text embedder by name, ``tfidf`` fitted on ``texts``."""
+    if spec == "tfidf":
+        return TfidfEmbedder.fit([clean(t)[:WHOLE_CHARS] for t in texts])  # what it will read
+    return get_embedder(spec) if isinstance(spec, str) else spec
+
+
+def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 def _reference(embedder: Embedder) -> dict[str, Any]:
@@ -573,16 +592,20 @@ def model_card(meta: dict[str, Any]) -> str:
         or "| (not evaluated) | |"
     )
     whole = meta.get("whole_text", [])
+
+    def role(w: dict[str, Any]) -> str:
+        if "groups" in w:
+            return f"marks which of {len(w['groups'])} groups of words (facets of rights) each text uses"
+        if "vocabulary" in w:
+            return (
+                f"reads each text's words and word pairs ({len(w['vocabulary']):,} of them, TF-IDF "
+                f"weighted, fitted on the training texts) in {w['dim']} dimensions"
+            )
+        langs = w.get("languages")
+        return "encodes " + (f"texts read as {'/'.join(langs)} or unsure" if langs else "every text")
+
     whole_line = "".join(
-        f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) "
-        + (
-            f"marks which of {len(w['groups'])} groups of words (facets of rights) each text uses"
-            if "groups" in w
-            else "encodes "
-            + (f"texts read as {'/'.join(w['languages'])} or unsure" if w.get("languages") else "every text")
-        )
-        + ". "
-        for w in whole
+        f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) {role(w)}. " for w in whole
     )
     return f"""# rightsmap model card
 
