@@ -107,11 +107,11 @@ def test_tfidf_embedder_is_fitted_on_texts_and_reads_their_words():
     assert x.dtype == np.float32 and np.allclose(np.linalg.norm(x[:2], axis=1), 1.0)
     assert not x[2].any()  # no word it knows
     assert x[0] @ emb.encode(["landlord heat water"])[0] > x[1] @ emb.encode(["landlord heat water"])[0]
-    assert emb.fingerprint == TfidfEmbedder(emb.vocabulary, emb.idf, emb.components).fingerprint
+    assert emb.fingerprint == TfidfEmbedder(emb.vocabulary, **emb.arrays).fingerprint
     assert emb.fingerprint != TfidfEmbedder.fit(TENANTS[:5], dim=3).fingerprint
-    assert emb.components.dtype == np.float16  # as saved: a loaded model reads the same vectors
+    assert emb.components.dtype == np.int8  # as saved: a loaded model reads the same vectors
     with pytest.raises(ModelError, match="do not fit together"):
-        TfidfEmbedder(emb.vocabulary[1:], emb.idf, emb.components)
+        TfidfEmbedder(emb.vocabulary[1:], **emb.arrays)
 
 
 def test_tfidf_is_trained_not_loaded_and_cannot_embed_sentences():
