@@ -45,6 +45,14 @@ def setting(text: str) -> tuple[str, object]:
         return name, value
 
 
+def tfidf_size(text: str) -> tuple[int, int]:
+    """``DIM,WORDS``: two positive whole numbers."""
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected DIM,WORDS as two positive whole numbers, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -65,7 +73,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--tfidf",
-        type=lambda v: tuple(int(x) for x in v.split(",")),
+        type=tfidf_size,
         default=(TfidfEmbedder.DIM, TfidfEmbedder.MAX_WORDS),
         metavar="DIM,WORDS",
         help="size of the alternative's tfidf encoder: dimensions, words and word pairs kept "
