@@ -104,11 +104,53 @@ def test_whole_text_score_is_added_only_where_the_encoder_applies():
 def test_whole_text_heads_survive_the_state_round_trip_and_must_match_the_input():
     sentences, whole, mask, Y = _synthetic()
     clf = _classifier().fit(_encoded(sentences, whole, mask), Y)
-    again = RightsClassifier.from_state(*clf.get_state())
+    params, arrays = clf.get_state()
+    assert arrays["joint_hidden"].dtype == np.float16 and arrays["joint_hidden"].shape == (8 + 4, 256)
+    again = RightsClassifier.from_state(params, arrays)
     X = _encoded(sentences, whole, mask)
     assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert np.array_equal(again.engaged(X), clf.engaged(X))
     with pytest.raises(ValueError, match="1 whole-text encoders, the input 0"):
         again.predict_proba(_encoded(sentences))
+
+
+def test_the_no_right_gate_reads_the_whole_text_vectors_too():
+    # the first label says "engages a right"; only the whole-text vector shows it
+    sentences, whole, mask, Y = _synthetic(n=240)
+    Y[:, 1] = False
+    test_s, test_w, test_m, test_Y = _synthetic(seed=1, n=240)
+    right = {}
+    for gate_whole in (True, False):
+        clf = RightsClassifier(prior_weight=0.0, cv=3, n_jobs=1, gate_whole=gate_whole)
+        clf.fit(_encoded(sentences, whole, mask), Y)
+        engaged = clf.engaged(_encoded(test_s, test_w, test_m))
+        right[gate_whole] = np.mean(engaged[test_m] == test_Y[test_m, 0])
+    assert right[True] >= 0.95 and right[False] <= 0.75
+    params, arrays = clf.get_state()
+    del params["gate_whole"], params["joint_weight"]  # as written before both existed
+    old = RightsClassifier.from_state(params, arrays)
+    assert old.gate_whole is False and old.joint_weight == 0.0 and old.joint_ is None
+
+
+def test_joint_network_learns_what_no_single_encoder_shows():
+    # the label is the exclusive or of a sentence direction and a whole-text direction: each
+    # encoder's own linear heads are blind to it, a network reading both sees it
+    def data(seed, n=1200):
+        rng = np.random.default_rng(seed)
+        sentences = rng.normal(size=(n, 8)).astype(np.float32)
+        whole = rng.normal(size=(n, 4)).astype(np.float32)
+        y = (sentences[:, 0] > 0) ^ (whole[:, 0] > 0)
+        return _encoded(sentences, whole, np.ones(n, dtype=bool)), np.stack([y, ~y], axis=1)
+
+    X, Y = data(0)
+    test_X, test_Y = data(1)
+    right = {}
+    for joint_weight in (1.0, 0.0):
+        clf = RightsClassifier(prior_weight=0.0, cv=3, n_jobs=1, joint_weight=joint_weight).fit(X, Y)
+        p = clf.predict_proba(test_X)
+        right[joint_weight] = np.mean((p[:, 0] > p[:, 1]) == test_Y[:, 0])
+    assert right[1.0] >= 0.9 and right[0.0] <= 0.6
+    assert clf.joint_ is None and "joint_hidden" not in clf.get_state()[1]
 
 
 def test_an_article_without_examples_gets_no_opinion_from_whole_text_heads():

@@ -121,6 +121,9 @@ def test_save_and_load_round_trip(tagger, tmp_path):
     assert np.allclose(again.predict_proba(texts), tagger.predict_proba(texts), atol=1e-6)
     card = (tmp_path / "m" / "README.md").read_text()
     assert "Intended use" in card and tagger.embedder.name in card
+    assert "neural network (one hidden layer of 256 units)" in card
+    with np.load(tmp_path / "m" / "weights.npz") as npz:  # the larger arrays are kept small
+        assert npz["prototypes"].dtype == np.float16 and npz["joint_hidden"].dtype == np.float16
 
 
 def test_model_built_with_another_embedder_is_refused(tagger, tmp_path):
@@ -266,14 +269,36 @@ def test_format_1_model_directory_still_loads_without_whole_text_heads(tagger, t
     tagger.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     meta["format_version"] = 1
-    del meta["whole_text"], meta["scorer"]["whole_weight"]
+    for key in ("whole_weight", "gate_whole", "joint_weight"):
+        del meta["scorer"][key]
+    del meta["whole_text"]
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with np.load(tmp_path / "m" / "weights.npz") as npz:
-        arrays = {k: npz[k] for k in npz.files if not k.startswith("whole")}
+        arrays = {k: npz[k] for k in npz.files if not k.startswith(("whole", "embedder", "joint"))}
+    arrays["any_coef"] = arrays["any_coef"][: tagger.embedder.dim]  # the gate read the document vector
     np.savez(tmp_path / "m" / "weights.npz", **arrays)
     old = Tagger.load(tmp_path / "m")
     assert old.whole_text == () and old.scorer.whole_ == []
     assert old.tag(HEAT).tags  # sentence heads alone still tag
+
+
+def test_format_2_model_directory_still_loads_without_the_joint_network(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["format_version"] = 2
+    del meta["scorer"]["gate_whole"], meta["scorer"]["joint_weight"]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with np.load(tmp_path / "m" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files if not k.startswith("joint")}
+    arrays["any_coef"] = arrays["any_coef"][: tagger.embedder.dim]
+    np.savez(tmp_path / "m" / "weights.npz", **arrays)
+    old = Tagger.load(tmp_path / "m")
+    assert old.scorer.joint_ is None and old.scorer.gate_whole is False
+    assert old.tag(HEAT).tags
+    meta["format_version"] = 4
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(rightsmap.ModelError, match="version 4 is not 'rightsmap-model' version 1 to 3"):
+        Tagger.load(tmp_path / "m")
 
 
 def test_whole_text_list_that_disagrees_with_the_weights_is_refused(tagger, tmp_path):
@@ -282,4 +307,25 @@ def test_whole_text_list_that_disagrees_with_the_weights_is_refused(tagger, tmp_
     meta["whole_text"] = meta["whole_text"][:1]
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(rightsmap.ModelError, match="disagree on the whole-text embedders"):
+        Tagger.load(tmp_path / "m")
+
+
+def test_no_right_gate_of_another_size_is_refused(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    with np.load(tmp_path / "m" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["any_coef"] = arrays["any_coef"][: tagger.embedder.dim]
+    np.savez(tmp_path / "m" / "weights.npz", **arrays)
+    message = r"'no right engaged' head in weights\.npz expects 512 dimensions"
+    with pytest.raises(rightsmap.ModelError, match=message):
+        Tagger.load(tmp_path / "m")
+
+
+def test_joint_network_of_another_size_is_refused(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    with np.load(tmp_path / "m" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["joint_hidden"] = arrays["joint_hidden"][:-1]
+    np.savez(tmp_path / "m" / "weights.npz", **arrays)
+    with pytest.raises(rightsmap.ModelError, match=r"joint network in weights\.npz expects 1773 dimensions"):
         Tagger.load(tmp_path / "m")

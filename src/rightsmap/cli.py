@@ -255,7 +255,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"Saved {args.output} ({tagger.meta['training_data']['rows']} training rows, "
         f"{tagger.meta['training_data']['coalition_rows']} of them yours, weighted x{args.weight:g})"
     )
-    _print_scores("Cross-validated on your examples (5 folds):", tagger.meta["metrics"]["cross_validated"])
+    folds = getattr(tagger.scorer, "cv", "?")
+    _print_scores(
+        f"Cross-validated on your examples ({folds} folds):", tagger.meta["metrics"]["cross_validated"]
+    )
     return 0
 
 

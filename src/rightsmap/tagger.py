@@ -20,7 +20,7 @@ from typing import Any, overload
 import numpy as np
 
 from . import framing
-from .classifier import RightsClassifier, ZeroShotScorer
+from .classifier import JOINT_HIDDEN, RightsClassifier, ZeroShotScorer
 from .dataset import LabelledSet
 from .embed import (
     DEFAULT_EMBEDDER,
@@ -44,7 +44,9 @@ from .types import Evidence, Recommendation, Tag, TagResult
 from .upr import RecommendationIndex, default_index_path
 
 FORMAT = "rightsmap-model"
-FORMAT_VERSION = 2  # 2 added whole-text encoders; version 1 directories still load
+# 2 added whole-text encoders; 3 the joint network and a gate that reads every encoder.
+# Directories of every earlier version still load.
+FORMAT_VERSION = 3
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
 WHOLE_CHARS = 10_000  # what whole-text embedders read (testimonies are far shorter): bounds their memory
 CHUNK = 256  # documents encoded together: bounds memory on long lists
@@ -401,7 +403,7 @@ class Tagger:
         for v, emb in enumerate(self.whole_text):
             for key, array in getattr(emb, "arrays", {}).items():
                 arrays[f"embedder{v}_{key}"] = array
-        np.savez(out / "weights.npz", **arrays)  # type: ignore[arg-type]  # numpy stub types **kwds badly
+        np.savez_compressed(out / "weights.npz", **arrays)  # type: ignore[arg-type]  # numpy stub types **kwds badly
         (out / "model.json").write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -420,7 +422,7 @@ class Tagger:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ModelError(f"{meta_file} is not valid JSON: {exc}") from None
-        if meta.get("format") != FORMAT or meta.get("format_version") not in (1, FORMAT_VERSION):
+        if meta.get("format") != FORMAT or meta.get("format_version") not in range(1, FORMAT_VERSION + 1):
             raise ModelError(
                 f"{meta_file}: format {meta.get('format')!r} version "
                 f"{meta.get('format_version')!r} is not {FORMAT!r} version 1 to {FORMAT_VERSION}"
@@ -452,6 +454,21 @@ class Tagger:
                         f"{path}: whole-text embedder {ref['name']!r} has {ref['dim']} dimensions in "
                         f"model.json, but its heads in weights.npz expect {coef.shape[1]}"
                     )
+            every = embedder.dim + sum(r["dim"] for r in refs)
+            gate, joint = getattr(scorer, "any_coef_", None), getattr(scorer, "joint_", None)
+            for what, reads, expected in (
+                (
+                    "'no right engaged' head",
+                    None if gate is None else len(gate),
+                    every if getattr(scorer, "gate_whole", False) else embedder.dim,
+                ),
+                ("joint network", None if joint is None else len(joint[0]), every),
+            ):
+                if reads is not None and reads != expected:
+                    raise ModelError(
+                        f"{path}: the {what} in weights.npz expects {reads} dimensions, "
+                        f"but model.json's embedders give {expected}"
+                    )
         except KeyError as exc:
             raise ModelError(f"{path}: model files lack {exc.args[0]!r}") from None
         return cls(embedder, scorer, meta, whole_text=whole)
@@ -481,14 +498,14 @@ def _reference(embedder: Embedder) -> dict[str, Any]:
 
 def prototypes(embedder: Embedder, norms: dict[str, Norm]) -> tuple[np.ndarray, np.ndarray]:
     """Embedded title, summary and cue phrases of every article, grouped by article, and each
-    article's first row."""
+    article's first row. The vectors are rounded to float16 precision, as a model saves them."""
     texts: list[str] = []
     starts: list[int] = []
     for aid in LABELS:
         n = norms[aid]
         starts.append(len(texts))
         texts += [n.title, f"{n.title}. {n.summary}", *n.cues]
-    return embedder.encode(texts), np.array(starts)
+    return embedder.encode(texts).astype(np.float16).astype(np.float32), np.array(starts)
 
 
 @cache
@@ -574,7 +591,8 @@ _HOW = {
     "supervised": "One logistic regression per article on the text's embedding and on its best "
     "sentence, trained on labelled testimonies plus each article's description, plus one per article "
     "on each whole-text embedding; one logistic curve fitted on cross-validated scores maps the sum "
-    "to a calibrated probability.",
+    "to a calibrated probability. A separate logistic regression decides whether a text engages any "
+    "right at all; a text below its threshold gets no tag.",
 }
 _LIMITS = {
     "zero-shot": "Zero-shot: no article has been learned from examples; rare articles are weak.",
@@ -604,9 +622,16 @@ def model_card(meta: dict[str, Any]) -> str:
         langs = w.get("languages")
         return "encodes " + (f"texts read as {'/'.join(langs)} or unsure" if langs else "every text")
 
-    whole_line = "".join(
+    joint_line = (
+        f"A small neural network (one hidden layer of {JOINT_HIDDEN} units) reads all these embeddings "
+        "together and adds its score for every article. "
+        if meta.get("scorer", {}).get("joint_weight")
+        else ""
+    )
+    how = "".join(
         f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) {role(w)}. " for w in whole
     )
+    how += joint_line + _HOW[meta["kind"]]
     return f"""# rightsmap model card
 
 **Kind:** {meta.get("kind")} · **format** {meta.get("format")} v{meta.get("format_version")} ·
@@ -619,7 +644,7 @@ that drive each tag. Every tag is a draft for human review, never legal advice.
 
 ## How it works
 Embedder `{meta["embedder"]["name"]}` ({meta["embedder"]["dim"]} dimensions, fingerprint
-`{meta["embedder"]["fingerprint"]}`), frozen, encodes each sentence. {whole_line}{_HOW[meta["kind"]]}
+`{meta["embedder"]["fingerprint"]}`), frozen, encodes each sentence. {how}
 Articles are described by our own titles, summaries and cue phrases (`corpora/norms`, fingerprint
 `{meta.get("norms_fingerprint")}`). Training data: {data.get("rows", "?")} labelled testimonies
 (fingerprint `{data.get("fingerprint")}`).
