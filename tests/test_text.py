@@ -2,7 +2,8 @@ import itertools
 
 import pytest
 
-from rightsmap.text import clean, guess_language, split_sentences
+from rightsmap import text as text_module
+from rightsmap.text import clean, guess_language, split_sentences, splitter_fingerprint
 
 
 def test_offsets_slice_back_to_each_sentence():
@@ -128,3 +129,10 @@ def test_no_texts_need_no_entity_recogniser():
 )
 def test_guess_language_on_short_testimonies(text, lang):
     assert guess_language(text) == lang
+
+
+def test_splitter_fingerprint_changes_with_the_rules(monkeypatch):
+    before = splitter_fingerprint()
+    assert before == splitter_fingerprint() and len(before) == 12
+    monkeypatch.setattr(text_module, "_MAX_SENTENCE", 400)
+    assert splitter_fingerprint() != before

@@ -9,6 +9,7 @@ import rightsmap
 from rightsmap.classifier import RightsClassifier
 from rightsmap.cli import main
 from rightsmap.embed import EmbeddingCache, get_embedder
+from rightsmap.text import split_sentences
 
 HOUSING = [
     "The landlord shut off the heat in January and the pipes froze.",
@@ -197,6 +198,29 @@ def test_embedding_cache_matches_direct_encoding(tmp_path):
     emb = get_embedder("use")
     texts = ["No heat since Monday.", "Nos cortaron el agua."]
     assert np.allclose(EmbeddingCache(tmp_path).encode(emb, texts), emb.encode(texts), atol=1e-6)
+
+
+def test_embedding_cache_keeps_sentence_splits(tmp_path, monkeypatch):
+    texts = [
+        "No heat. Kids sick\nCall me",
+        "¿Qué pasó? ¡Nos desalojaron! Sin aviso.",
+        "",
+        "No heat. Kids sick\nCall me",
+    ]
+    first = EmbeddingCache(tmp_path).sentences(texts)
+    assert first == [split_sentences(t) for t in texts]
+    assert [s.text for s in first[1]] == ["¿Qué pasó?", "¡Nos desalojaron!", "Sin aviso."]
+    (path,) = tmp_path.glob("sentences-*.npz")
+    with np.load(path, allow_pickle=False) as npz:  # plain arrays, one entry per distinct text
+        assert sorted(npz.files) == ["bounds", "counts", "keys"] and len(npz["keys"]) == 3
+
+    def split_again(text):
+        raise AssertionError(f"split again: {text!r}")
+
+    monkeypatch.setattr("rightsmap.embed.split_sentences", split_again)
+    assert EmbeddingCache(tmp_path).sentences(texts[::-1]) == first[::-1]
+    with pytest.raises(AssertionError, match=r"split again: 'A new text\.'"):
+        EmbeddingCache(tmp_path).sentences(["A new text."])
 
 
 def test_suggest_labels_prefers_unsure_texts_and_skips_near_duplicates(tagger):

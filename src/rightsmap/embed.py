@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import ModelError
+from .text import Sentence, split_sentences, splitter_fingerprint
 
 # Belt and braces: the Hugging Face libraries must never try the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -606,7 +607,8 @@ class VectorMemo:
 
 
 class EmbeddingCache:
-    """Sentence vectors kept on disk per embedder fingerprint, so retraining re-encodes only new text.
+    """Sentence vectors kept on disk per embedder fingerprint, so retraining re-encodes only new text
+    (and sentence splits, so it re-splits only new text: ``sentences``).
 
     One ``<fingerprint>.npz`` file per embedder (plain arrays: hex SHA-1 keys and float32 vectors),
     replaced atomically. The default folder is ``$XDG_CACHE_HOME/rightsmap`` (``~/.cache/rightsmap``).
@@ -648,11 +650,41 @@ class EmbeddingCache:
             new_keys = np.array([wanted[i] for i in missing], dtype="S40")
             keys, vectors = np.concatenate([keys, new_keys]), np.vstack([vectors, new])
             index.update({k: len(index) + i for i, k in enumerate(new_keys.tolist())})
-            self._save(path, keys, vectors)
+            self._save(path, keys=keys, vectors=vectors)
         return vectors[[index[k] for k in wanted]] if wanted else vectors[:0]
 
-    def _save(self, path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
+    def sentences(self, texts: Sequence[str]) -> list[list[Sentence]]:
+        """``split_sentences`` of each text, with the splits kept on disk like the vectors.
+
+        Splitting is a third of a warm retraining otherwise. One ``sentences-<fingerprint>.npz``
+        file per splitter version (plain arrays: text keys, sentence counts, character offsets)."""
+        path = self.directory / f"sentences-{splitter_fingerprint()}.npz"
+        keys = np.empty((0,), dtype="S40")
+        counts = np.zeros((0,), dtype=np.int32)
+        bounds = np.zeros((0, 2), dtype=np.int32)
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as npz:
+                keys, counts, bounds = npz["keys"], npz["counts"], npz["bounds"]
+        wanted = [self._key(t) for t in texts]
+        known = set(keys.tolist())
+        missing = {k: t for k, t in zip(wanted, texts, strict=True) if k not in known}
+        if missing:
+            split = [split_sentences(t) for t in missing.values()]
+            keys = np.concatenate([keys, np.array(list(missing), dtype="S40")])
+            counts = np.concatenate([counts, np.array([len(ss) for ss in split], dtype=np.int32)])
+            new = np.array([(s.start, s.end) for ss in split for s in ss], dtype=np.int32).reshape(-1, 2)
+            bounds = np.vstack([bounds, new])
+            self._save(path, keys=keys, counts=counts, bounds=bounds)
+        first = np.r_[0, np.cumsum(counts)]
+        index = {k: i for i, k in enumerate(keys.tolist())}
+        out = []
+        for key, text in zip(wanted, texts, strict=True):
+            i = index[key]
+            out.append([Sentence(text[a:b], int(a), int(b)) for a, b in bounds[first[i] : first[i + 1]]])
+        return out
+
+    def _save(self, path: Path, **arrays: np.ndarray) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, keys=keys, vectors=vectors)
+        np.savez(tmp, allow_pickle=False, **arrays)
         os.replace(tmp, path)

@@ -116,7 +116,7 @@ class Tagger:
 
         ``whole_text``: embedders that also encode each whole text (empty: sentences only;
         ``tfidf`` is fitted on ``data.texts``);
-        ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps vectors on disk.
+        ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps vectors and sentence splits on disk.
         """
         emb = sentence_embedder(embedder, "the sentence embedder")
         whole = [_whole_text_embedder(w, data.texts) for w in whole_text]
@@ -138,12 +138,15 @@ class Tagger:
     def _encode(
         self, texts: Sequence[str], cache: EmbeddingCache | VectorMemo | None = None
     ) -> tuple[Encoded, list[list[Sentence]], list[list[str]]]:
-        sentences, warnings, prepared = [], [], []
+        prepared, warnings = [], []
         for text in texts:
-            cleaned, sents, warns = _prepare(text)
+            cleaned, warns = _prepare(text)
             prepared.append(cleaned)
-            sentences.append(sents)
             warnings.append(warns)
+        if isinstance(cache, EmbeddingCache):
+            sentences = cache.sentences(prepared)
+        else:
+            sentences = [split_sentences(t) for t in prepared]
         whole = []
         if self.whole_text:
             langs = [guess_language(t) for t in prepared]
@@ -550,8 +553,8 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return list(texts)
 
 
-def _prepare(text: str) -> tuple[str, list[Sentence], list[str]]:
-    """The text as read (cleaned, cut at MAX_CHARS; "" when empty), its sentences, warnings."""
+def _prepare(text: str) -> tuple[str, list[str]]:
+    """The text as read (cleaned, cut at MAX_CHARS; "" when empty) and warnings about it."""
     warnings = []
     cleaned = clean(text)
     if cleaned != text:
@@ -560,8 +563,8 @@ def _prepare(text: str) -> tuple[str, list[Sentence], list[str]]:
         warnings.append(f"text has {len(cleaned):,} characters; only the first {MAX_CHARS:,} were read")
         cleaned = cleaned[:MAX_CHARS]
     if not cleaned.strip():
-        return "", [], ["empty text: nothing to tag"]
-    return cleaned, split_sentences(cleaned), warnings
+        return "", ["empty text: nothing to tag"]
+    return cleaned, warnings
 
 
 def _evidence(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -38,6 +40,13 @@ def _sentencizer() -> Any:
     nlp = spacy.blank("en")  # rule-based: also right for Spanish and French punctuation
     nlp.add_pipe("sentencizer")
     return nlp
+
+
+def splitter_fingerprint() -> str:
+    """Changes whenever ``split_sentences`` may split differently (spaCy version or our rules), so
+    that cached splits (``EmbeddingCache.sentences``) are never stale."""
+    rules = f"{importlib.metadata.version('spacy')}|{_WINDOW}|{_MAX_SENTENCE}|{_OPENING}|1"
+    return hashlib.sha1(rules.encode("utf-8")).hexdigest()[:12]
 
 
 def split_sentences(text: str) -> list[Sentence]:
