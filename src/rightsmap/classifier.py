@@ -270,7 +270,7 @@ class RightsClassifier(BaseEstimator):
         whole_weight: float = 1.0,
         gate_whole: bool = True,
         joint_weight: float = 3.0,
-        cv: int = 3,
+        cv: int = 2,
         random_state: int = 0,
         verbose: bool = False,
         n_jobs: int | None = -1,
