@@ -213,6 +213,11 @@ def test_embedding_cache_keeps_sentence_splits(tmp_path, monkeypatch):
     (path,) = tmp_path.glob("sentences-*.npz")
     with np.load(path, allow_pickle=False) as npz:  # plain arrays, one entry per distinct text
         assert sorted(npz.files) == ["bounds", "counts", "keys"] and len(npz["keys"]) == 3
+    texts.append("Otra cosa. Y otra.")  # a new text beside known ones: only it is added
+    assert EmbeddingCache(tmp_path).sentences(texts[-2:]) == [split_sentences(t) for t in texts[-2:]]
+    with np.load(path, allow_pickle=False) as npz:
+        assert len(npz["keys"]) == 4
+    first = [split_sentences(t) for t in texts]
 
     def split_again(text):
         raise AssertionError(f"split again: {text!r}")
