@@ -228,6 +228,20 @@ def test_embedding_cache_keeps_sentence_splits(tmp_path, monkeypatch):
         EmbeddingCache(tmp_path).sentences(["A new text."])
 
 
+@pytest.mark.parametrize("damage", [b"PK\x03\x04 cut short", b""])
+def test_an_unreadable_cache_file_is_rebuilt_with_a_warning(tmp_path, damage):
+    emb, cache = CountingEmbedder(), EmbeddingCache(tmp_path)
+    cache.encode(emb, ["a"]), cache.sentences(["No heat. Call me."])
+    for path in tmp_path.iterdir():
+        path.write_bytes(damage)
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert cache.encode(emb, ["a", "bb"]).shape == (2, 3)
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert [s.text for s in cache.sentences(["No heat. Call me."])[0]] == ["No heat.", "Call me."]
+    assert emb.seen == ["a", "a", "bb"]  # computed again, then kept
+    assert np.array_equal(EmbeddingCache(tmp_path).encode(emb, ["bb"]), [[2.0, 1.0, 0.0]])
+
+
 def test_suggest_labels_prefers_unsure_texts_and_skips_near_duplicates(tagger):
     clear = "The police beat my brother with batons in the back of the van and broke his ribs."
     vague = "Things have been hard since the office changed the rules, and nobody explains anything."

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import warnings
+import zipfile
 from collections.abc import Sequence
 from functools import cache, cached_property
 from pathlib import Path
@@ -632,9 +634,9 @@ class EmbeddingCache:
         path = self.directory / f"{embedder.fingerprint}.npz"
         keys = np.empty((0,), dtype="S40")
         vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-        if path.is_file():
-            with np.load(path, allow_pickle=False) as npz:
-                keys, vectors = npz["keys"], npz["vectors"]
+        stored = self._read(path, ("keys", "vectors"))
+        if stored is not None:
+            keys, vectors = stored
         index = {k: i for i, k in enumerate(keys.tolist())}
         wanted = [self._key(t) for t in texts]
         missing = [i for i, k in enumerate(wanted) if k not in index]
@@ -663,9 +665,9 @@ class EmbeddingCache:
         keys = np.empty((0,), dtype="S40")
         counts = np.zeros((0,), dtype=np.int32)
         bounds = np.zeros((0, 2), dtype=np.int32)
-        if path.is_file():
-            with np.load(path, allow_pickle=False) as npz:
-                keys, counts, bounds = npz["keys"], npz["counts"], npz["bounds"]
+        stored = self._read(path, ("keys", "counts", "bounds"))
+        if stored is not None:
+            keys, counts, bounds = stored
         index = {k: i for i, k in enumerate(keys.tolist())}
         wanted = [self._key(t) for t in texts]
         missing = {k: t for k, t in zip(wanted, texts, strict=True) if k not in index}
@@ -683,6 +685,21 @@ class EmbeddingCache:
             i = index[key]
             out.append([Sentence(text[a:b], int(a), int(b)) for a, b in bounds[first[i] : first[i + 1]]])
         return out
+
+    @staticmethod
+    def _read(path: Path, names: tuple[str, ...]) -> list[np.ndarray] | None:
+        """The named arrays of a cache file; None when there is none, or when it cannot be read
+        (it only holds what can be computed again: a warning says so, and the next save replaces it)."""
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                return [npz[name] for name in names]
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            warnings.warn(
+                f"cache file {path} is unreadable ({error}); computing its contents again", stacklevel=3
+            )
+            return None
 
     def _save(self, path: Path, **arrays: np.ndarray) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
