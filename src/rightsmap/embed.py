@@ -658,7 +658,7 @@ class EmbeddingCache:
     def sentences(self, texts: Sequence[str]) -> list[list[Sentence]]:
         """``split_sentences`` of each text, with the splits kept on disk like the vectors.
 
-        Splitting the corpus again took about 7 s of a 58 s warm retraining. One
+        Splitting the corpus again took about 5 s of a 58 s warm retraining. One
         ``sentences-<fingerprint>.npz`` file per splitter version (plain arrays: text keys,
         sentence counts, character offsets)."""
         path = self.directory / f"sentences-{splitter_fingerprint()}.npz"
