@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rightsmap.classifier import RightsClassifier, decide
+from rightsmap.classifier import RightsClassifier, _pool, decide, neighbour_votes
 from rightsmap.embed import Encoded
 from rightsmap.norms import LABELS, udhr_counterparts
 
@@ -71,8 +71,8 @@ def _encoded(sentences, whole=None, mask=None):
     return Encoded(sentences, np.arange(len(sentences)), len(sentences), views)
 
 
-def _classifier():
-    return RightsClassifier(prior_weight=0.0, cv=3, n_jobs=1)
+def _classifier(**params):
+    return RightsClassifier(prior_weight=0.0, cv=3, n_jobs=1, **params)
 
 
 def test_whole_text_heads_learn_what_the_sentences_miss():
@@ -89,7 +89,7 @@ def test_whole_text_heads_learn_what_the_sentences_miss():
 
 def test_whole_text_score_is_added_only_where_the_encoder_applies():
     sentences, whole, mask, Y = _synthetic()
-    clf = _classifier().fit(_encoded(sentences, whole, mask), Y)
+    clf = _classifier(neighbours=0).fit(_encoded(sentences, whole, mask), Y)  # votes read the mask too
     p_on = clf.predict_proba(_encoded(sentences, whole, mask))
     p_off = clf.predict_proba(_encoded(sentences, whole, np.zeros_like(mask)))
     # calibrated p = sigmoid(a * score + b): the logit moves by a * (whole head's score) where it applies
@@ -106,6 +106,12 @@ def test_whole_text_heads_survive_the_state_round_trip_and_must_match_the_input(
     clf = _classifier().fit(_encoded(sentences, whole, mask), Y)
     params, arrays = clf.get_state()
     assert arrays["joint_hidden"].dtype == np.float16 and arrays["joint_hidden"].shape == (8 + 4, 256)
+    # neighbour votes: the documents the whole-text encoder reads, as int8, labels as bits
+    assert arrays["neighbour_vectors"].dtype == np.int8 and arrays["neighbour_vectors"].shape == (
+        mask.sum(),
+        4,
+    )
+    assert arrays["neighbour_labels"].shape == (mask.sum(), 1)
     again = RightsClassifier.from_state(params, arrays)
     X = _encoded(sentences, whole, mask)
     assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
@@ -195,3 +201,46 @@ def test_gate_settings_out_of_range_are_refused(params, message):
     sentences, _, _, Y = _synthetic()
     with pytest.raises(ValueError, match=message):
         RightsClassifier(**params).fit(_encoded(sentences), Y)
+
+
+def test_neighbour_votes_by_hand():
+    # a and b are equally close to the query (cosine 0.707), c is opposite; b weighs three times a
+    pool = _pool(
+        np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 0.0]]) / np.array([[2**0.5], [2**0.5], [1.0]]),
+        np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0]], dtype=bool),
+        np.array([1.0, 3.0, 1.0]),
+    )
+    query = np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32)
+    votes = neighbour_votes(query, np.array([True, False]), pool, k=2)
+    assert np.allclose(votes[0], [0.25, 0.75, 1.0], atol=1e-6)
+    # a document the encoder does not read gets the pool's weighted label shares: (a + 3b + c) / 5
+    assert np.allclose(votes[1], [0.4, 0.8, 0.8], atol=1e-6)
+
+
+def test_neighbour_votes_learn_what_linear_heads_cannot():
+    # the label alternates around a circle (eight sectors): no linear head separates it, the
+    # labels of the nearest training documents do
+    def data(seed, n=800):
+        rng = np.random.default_rng(seed)
+        angle = rng.uniform(0, 2 * np.pi, n)
+        whole = np.stack([np.cos(angle), np.sin(angle)], axis=1).astype(np.float32)
+        y = (angle // (np.pi / 4)).astype(int) % 2 == 0
+        sentences = rng.normal(size=(n, 8)).astype(np.float32)
+        return _encoded(sentences, whole, np.ones(n, dtype=bool)), np.stack([y, ~y], axis=1)
+
+    X, Y = data(0)
+    test_X, test_Y = data(1)
+    right = {}
+    for k in (30, 0):
+        clf = _classifier(joint_weight=0.0, neighbours=k).fit(X, Y)
+        p = clf.predict_proba(test_X)
+        right[k] = np.mean((p[:, 0] > p[:, 1]) == test_Y[:, 0])
+    assert right[30] >= 0.9 and right[0] <= 0.65
+    assert clf.pool_ is None and "neighbour_vectors" not in clf.get_state()[1]
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True])
+def test_neighbours_must_be_a_whole_number(bad):
+    sentences, whole, mask, Y = _synthetic()
+    with pytest.raises(ValueError, match="neighbours must be a whole number from 0 up"):
+        _classifier(neighbours=bad).fit(_encoded(sentences, whole, mask), Y)

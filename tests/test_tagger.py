@@ -254,6 +254,8 @@ def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):
     assert "Whole-text embedder `minilm`" in card and "texts read as en or unsure" in card
     assert re.search(r"`words` \(fingerprint `\w+`\) marks which of \d+ groups of words", card)
     assert re.search(r"`tfidf` \(fingerprint `\w+`\) reads each text.s words and word pairs \(8,000 of", card)
+    assert "The labels of the 30 training testimonies most similar to a text" in card
+    assert "The model keeps one vector per training testimony" in card
 
 
 def test_whole_text_embedder_with_other_weights_is_refused(tagger, tmp_path):
@@ -295,10 +297,25 @@ def test_format_2_model_directory_still_loads_without_the_joint_network(tagger, 
     old = Tagger.load(tmp_path / "m")
     assert old.scorer.joint_ is None and old.scorer.gate_whole is False
     assert old.tag(HEAT).tags
-    meta["format_version"] = 4
+    meta["format_version"] = 5
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(rightsmap.ModelError, match="version 4 is not 'rightsmap-model' version 1 to 3"):
+    with pytest.raises(rightsmap.ModelError, match="version 5 is not 'rightsmap-model' version 1 to 4"):
         Tagger.load(tmp_path / "m")
+
+
+def test_format_3_model_directory_still_loads_without_neighbour_votes(tagger, tmp_path):
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["format_version"] = 3
+    del meta["scorer"]["neighbours"]
+    meta["scorer"]["calibration"] = meta["scorer"]["calibration"][:2]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with np.load(tmp_path / "m" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files if not k.startswith("neighbour")}
+    np.savez(tmp_path / "m" / "weights.npz", **arrays)
+    old = Tagger.load(tmp_path / "m")
+    assert old.scorer.neighbours == 0 and old.scorer.pool_ is None
+    assert old.tag(HEAT).tags
 
 
 def test_whole_text_list_that_disagrees_with_the_weights_is_refused(tagger, tmp_path):

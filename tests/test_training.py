@@ -111,12 +111,31 @@ def test_cli_train_prints_a_cross_validated_evaluation(coalition_csv, tmp_path, 
         "--no-corpus",
         "--whole-text",
         "none",
+        "--neighbours",
+        "0",
         "--quiet",
     ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "Cross-validated" in printed
-    assert json.loads((out / "model.json").read_text())["whole_text"] == []
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["whole_text"] == [] and meta["scorer"]["neighbours"] == 0
+    with np.load(out / "weights.npz") as npz:  # no vector of any training testimony is kept
+        assert not [k for k in npz.files if k.startswith("neighbour")]
+    assert "one vector per training testimony" not in (out / "README.md").read_text()
+
+
+def test_cli_train_refuses_a_negative_neighbour_count(coalition_csv, tmp_path, capsys):
+    args = ["train", str(coalition_csv), "--text-column", "testimony", "--labels-column", "rights"]
+    assert main([*args, "-o", str(tmp_path / "m"), "--no-corpus", "--neighbours", "-1"]) == 1
+    assert "neighbours must be a whole number from 0 up, not -1" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_retrained_model_keeps_its_training_vectors_for_neighbour_votes(coalition_model):
+    with np.load(coalition_model / "weights.npz") as npz:
+        assert npz["neighbour_vectors"].shape == (24, 512)  # the USE whole-text vector of each row
+        assert npz["neighbour_weights"].tolist() == [3.0] * 24
 
 
 def test_retrained_model_keeps_the_default_whole_text_embedders(coalition_model):

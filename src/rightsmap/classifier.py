@@ -170,6 +170,60 @@ def _joint_logits(Z: np.ndarray, joint: Joint) -> np.ndarray:
     return np.maximum(Z @ hidden + b_hidden, 0.0) @ output + b_output
 
 
+# Neighbour votes, chosen by cross-validation on the train split: a softmax over cosine similarity
+# at this temperature, among the most similar training documents (``neighbours``), and the vote
+# share kept within [FLOOR, 1 - FLOOR] before its logit joins the calibration
+NEIGHBOUR_TEMPERATURE, NEIGHBOUR_FLOOR = 0.02, 0.02
+NEIGHBOUR_CHUNK = 1024  # query documents compared at once: bounds memory
+
+
+def _quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 with one scale each (a stored document vector costs a quarter of float32)."""
+    scales = np.maximum(np.abs(vectors).max(axis=1), 1e-12).astype(np.float32) / 127.0
+    return np.round(vectors / scales[:, None]).astype(np.int8), scales
+
+
+Pool = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # int8 vectors, scales, labels, weights
+
+
+def _pool(vectors: np.ndarray, Y: np.ndarray, weight: np.ndarray) -> Pool:
+    """Training documents as stored for neighbour votes (vectors rounded as saved)."""
+    quantised, scales = _quantise(vectors)
+    return quantised, scales, np.asarray(Y, dtype=bool), np.asarray(weight, dtype=np.float32)
+
+
+def neighbour_votes(vectors: np.ndarray, mask: np.ndarray, pool: Pool, k: int) -> np.ndarray:
+    """Each document's weighted label shares among its ``k`` most similar pool documents, (n, L).
+
+    A neighbour's vote is its sample weight times a softmax of its cosine similarity; documents
+    outside ``mask`` (the encoder does not read them) get the pool's overall label shares.
+    """
+    quantised, scales, labels, weights = pool
+    if not len(quantised):  # no training document the encoder reads: no opinion
+        return np.zeros((len(vectors), labels.shape[1]))
+    dense = quantised.astype(np.float32) * scales[:, None]
+    dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
+    overall = weights @ labels / max(float(weights.sum()), 1e-12)
+    votes = np.tile(overall, (len(vectors), 1))
+    k = min(k, len(dense))
+    rows = np.flatnonzero(mask)
+    for start in range(0, len(rows), NEIGHBOUR_CHUNK):
+        idx = rows[start : start + NEIGHBOUR_CHUNK]
+        query = vectors[idx] / np.maximum(np.linalg.norm(vectors[idx], axis=1, keepdims=True), 1e-12)
+        sims = query @ dense.T
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        near = np.take_along_axis(sims, top, axis=1)
+        w = np.exp((near - near.max(axis=1, keepdims=True)) / NEIGHBOUR_TEMPERATURE) * weights[top]
+        w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+        votes[idx] = np.einsum("nk,nkl->nl", w, labels[top].astype(np.float32))
+    return votes
+
+
+def _vote_logit(votes: np.ndarray) -> np.ndarray:
+    share = NEIGHBOUR_FLOOR + (1 - 2 * NEIGHBOUR_FLOOR) * votes
+    return np.log(share / (1 - share))
+
+
 RELATIVE_GRID = (0.0, 0.2, 0.3, 0.4, 0.5)  # candidate thresholds relative to a document's top article
 SHRINK = 50  # pseudo-examples pulling each article's own threshold towards the global one
 
@@ -242,6 +296,10 @@ class RightsClassifier(BaseEstimator):
     - A small neural network (one hidden layer) reads the document vector and every whole-text
       vector together and scores all articles at once, so it can learn what no single encoder
       shows and which articles go together; ``joint_weight`` times its logit is added (0: none).
+    - Neighbour votes: the labels of the ``neighbours`` most similar training documents (by the
+      first whole-text encoder's vectors, else the document vectors), weighted by similarity and
+      sample weight, so label combinations seen in the examples carry over (0: none). The
+      training documents' vectors are kept in the model for this (int8).
     - A separate head says whether a text engages any right at all ("no right engaged"); texts
       below its threshold get no tag (``engaged``). It reads the document vector and, with
       ``gate_whole``, every whole-text encoder's vector too. The threshold is the strictest that loses at
@@ -249,7 +307,8 @@ class RightsClassifier(BaseEstimator):
       ``max_positive_loss`` until ``negatives_abstained`` of the cross-validated texts that
       engage none get no tag.
     - One logistic curve, fitted on out-of-fold scores from ``cv``-fold cross-validation on the
-      training data, maps scores to probabilities (calibration). The decision rule (see
+      training data, maps scores (and the logit of the neighbour votes beside them) to
+      probabilities (calibration). The decision rule (see
       ``decide``: a global threshold, a threshold relative to the document's top article, covenant
       articles only beside a ``crosswalk`` partner) is chosen on the same out-of-fold predictions,
       without letting more texts that engage no right be tagged; each article then gets its own threshold, its
@@ -270,6 +329,7 @@ class RightsClassifier(BaseEstimator):
         whole_weight: float = 1.0,
         gate_whole: bool = True,
         joint_weight: float = 3.0,
+        neighbours: int = 30,
         cv: int = 2,
         random_state: int = 0,
         verbose: bool = False,
@@ -288,6 +348,7 @@ class RightsClassifier(BaseEstimator):
         self.whole_weight = whole_weight
         self.gate_whole = gate_whole
         self.joint_weight = joint_weight
+        self.neighbours = neighbours
         self.cv = cv
         self.random_state = random_state
         self.verbose = verbose
@@ -342,6 +403,24 @@ class RightsClassifier(BaseEstimator):
             bar.update()
         return joint
 
+    def _neighbour_view(self, X: Encoded) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors neighbours are found by, and the documents they apply to."""
+        return X.whole[0] if X.whole else (X.docs, ~X.empty)
+
+    def _fit_pool(self, X: Encoded, Y: np.ndarray, weight: np.ndarray) -> Pool | None:
+        """The training documents neighbour votes come from (none when ``neighbours`` is 0)."""
+        if not self.neighbours:
+            return None
+        vectors, mask = self._neighbour_view(X)
+        return _pool(vectors[mask], Y[mask], weight[mask])
+
+    def _votes(self, X: Encoded, pool: Pool | None) -> np.ndarray | None:
+        """The logit of each document's neighbour votes, (n, L); none without a pool."""
+        if pool is None:
+            return None
+        vectors, mask = self._neighbour_view(X)
+        return _vote_logit(neighbour_votes(vectors, mask, pool, self.neighbours))
+
     def _fit_whole(self, X: Encoded, Y: np.ndarray, weight: np.ndarray, bar: Any = None) -> list[Heads]:
         """Heads per whole-text encoder, each fitted on the documents it applies to."""
         return [self._fit_heads(v[m], Y[m], weight[m], bar, own_prototypes=False) for v, m in X.whole]
@@ -365,10 +444,8 @@ class RightsClassifier(BaseEstimator):
             score = score + self.joint_weight * _joint_logits(self._joint_input(X), joint)
         return score, sent
 
-    def fit(self, X: Encoded, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> RightsClassifier:
-        """Fit on embedded documents and a (n, L) 0/1 label matrix; ``sample_weight`` per document."""
-        from sklearn.model_selection import KFold
-
+    def check_params(self) -> None:
+        """Raise ValueError on a parameter out of range (before any costly work)."""
         if not 0.0 <= self.negatives_abstained <= 1.0:
             raise ValueError(
                 f"negatives_abstained must be a share from 0 to 1, not {self.negatives_abstained}"
@@ -377,11 +454,24 @@ class RightsClassifier(BaseEstimator):
             raise ValueError(
                 f"max_positive_loss must be a share from 0.01 to 1, not {self.max_positive_loss}"
             )
+        if (
+            isinstance(self.neighbours, bool)
+            or not isinstance(self.neighbours, int | np.integer)
+            or self.neighbours < 0
+        ):
+            raise ValueError(f"neighbours must be a whole number from 0 up, not {self.neighbours!r}")
+
+    def fit(self, X: Encoded, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> RightsClassifier:
+        """Fit on embedded documents and a (n, L) 0/1 label matrix; ``sample_weight`` per document."""
+        from sklearn.model_selection import KFold
+
+        self.check_params()
         Y = np.asarray(Y, dtype=bool)
         if Y.shape[0] != len(X):
             raise ValueError(f"Y has {Y.shape[0]} rows but X has {len(X)} documents")
         weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         oof = np.zeros(Y.shape)
+        oof_votes = np.zeros(Y.shape)
         oof_any = np.ones(len(X))
         engaged: np.ndarray = np.asarray(Y.any(axis=1))
         gate = self._gate_input(X)
@@ -393,13 +483,20 @@ class RightsClassifier(BaseEstimator):
             coef, intercept = self._fit_heads(fit.docs, Y[fit_idx], weight[fit_idx], bar)
             whole = self._fit_whole(fit, Y[fit_idx], weight[fit_idx], bar)
             joint = self._fit_joint(fit, Y[fit_idx], weight[fit_idx], bar)
-            oof[held_idx] = self._scores(X.subset(held_idx), coef, intercept, whole, joint)[0]
+            held = X.subset(held_idx)
+            oof[held_idx] = self._scores(held, coef, intercept, whole, joint)[0]
+            votes = self._votes(held, self._fit_pool(fit, Y[fit_idx], weight[fit_idx]))
+            if votes is not None:
+                oof_votes[held_idx] = votes
             head = _fit_head(gate[fit_idx], engaged[fit_idx], weight[fit_idx], None, 0.0, self.C)
             if head is not None:
                 oof_any[held_idx] = _sigmoid(gate[held_idx] @ head[0] + head[1])
-        cal = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), Y.ravel())
-        self.calibration_ = (float(cal.coef_[0, 0]), float(cal.intercept_[0]))
-        proba = self._calibrate(oof)
+        features = (
+            np.stack([oof.ravel(), oof_votes.ravel()], axis=1) if self.neighbours else oof.reshape(-1, 1)
+        )
+        cal = LogisticRegression(C=1e4, max_iter=1000).fit(features, Y.ravel())
+        self.calibration_ = (float(cal.coef_[0, 0]), float(cal.intercept_[0]), *map(float, cal.coef_[0, 1:]))
+        proba = self._calibrate(oof, oof_votes)
         self.oof_proba_ = proba
         head = _fit_head(gate, engaged, weight, None, 0.0, self.C)
         any_coef, any_intercept = head if head is not None else (np.zeros(gate.shape[1]), 10.0)
@@ -409,6 +506,7 @@ class RightsClassifier(BaseEstimator):
         self.coef_, self.intercept_ = self._fit_heads(X.docs, Y, weight, bar)
         self.whole_: list[Heads] = self._fit_whole(X, Y, weight, bar)
         self.joint_: Joint | None = self._fit_joint(X, Y, weight, bar)
+        self.pool_: Pool | None = self._fit_pool(X, Y, weight)
         bar.close()
         return self
 
@@ -474,14 +572,18 @@ class RightsClassifier(BaseEstimator):
         """Tagging decisions (n, L) from calibrated probabilities and the "any right" gate."""
         return decide(proba, engaged, self.thresholds_, self.relative_threshold_, self.crosswalk)
 
-    def _calibrate(self, scores: np.ndarray) -> np.ndarray:
-        a, b = self.calibration_
-        return 1.0 / (1.0 + np.exp(-(a * scores + b)))
+    def _calibrate(self, scores: np.ndarray, votes: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities from scores, and from the neighbour votes' logits where the model has them."""
+        a, b, *c = self.calibration_
+        z = a * scores + b
+        if c and votes is not None:
+            z = z + c[0] * votes
+        return 1.0 / (1.0 + np.exp(-z))
 
     def score(self, X: Encoded) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities per document (n, L) and raw scores per sentence (m, L)."""
         doc, sent = self._scores(X, self.coef_, self.intercept_, self.whole_, self.joint_)
-        proba = self._calibrate(doc)
+        proba = self._calibrate(doc, self._votes(X, self.pool_))
         proba[X.empty] = 0.0
         return proba, sent
 
@@ -504,6 +606,7 @@ class RightsClassifier(BaseEstimator):
         "whole_weight",
         "gate_whole",
         "joint_weight",
+        "neighbours",
         "cv",
         "random_state",
     )
@@ -525,6 +628,14 @@ class RightsClassifier(BaseEstimator):
             arrays[f"whole{v}_coef"], arrays[f"whole{v}_intercept"] = w_coef, w_intercept
         if self.joint_ is not None:
             arrays.update(zip(JOINT_ARRAYS, self.joint_, strict=True))
+        if self.pool_ is not None:
+            vectors, scales, labels, weights = self.pool_
+            arrays.update(
+                neighbour_vectors=vectors,
+                neighbour_scales=scales,
+                neighbour_labels=np.packbits(labels, axis=1),
+                neighbour_weights=weights,
+            )
         if self.prototypes is not None:
             arrays["prototypes"] = _half(self.prototypes)
         for name in ("starts", "crosswalk"):
@@ -536,12 +647,14 @@ class RightsClassifier(BaseEstimator):
     def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> RightsClassifier:
         """Rebuild a fitted classifier from ``get_state()`` output."""
         # format version 1 had no whole-text encoders; before session 6 the gate lost at most 1%;
-        # before session 9 the gate read the document vectors only and there was no joint network
+        # before session 9 the gate read the document vectors only and there was no joint network;
+        # before session 11 there were no neighbour votes
         defaults: dict[str, Any] = {
             "whole_weight": 1.0,
             "negatives_abstained": 0.0,
             "gate_whole": False,
             "joint_weight": 0.0,
+            "neighbours": 0,
         }
         clf = cls(
             None if arrays.get("prototypes") is None else _single(arrays["prototypes"]),
@@ -549,7 +662,7 @@ class RightsClassifier(BaseEstimator):
             crosswalk=arrays.get("crosswalk"),
             **{k: params[k] if k in params else defaults[k] for k in cls._PARAMS},
         )
-        clf.calibration_ = (float(params["calibration"][0]), float(params["calibration"][1]))
+        clf.calibration_ = tuple(float(v) for v in params["calibration"])
         clf.relative_threshold_ = float(params["relative_threshold"])
         clf.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
         clf.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
@@ -572,4 +685,13 @@ class RightsClassifier(BaseEstimator):
                 np.asarray(arrays[k], dtype=np.float16) for k in JOINT_ARRAYS
             )
             clf.joint_ = (hidden, b_hidden, output, b_output)
+        clf.pool_ = None
+        if clf.neighbours:
+            n_labels = len(arrays["thresholds"])
+            clf.pool_ = (
+                np.asarray(arrays["neighbour_vectors"], dtype=np.int8),
+                np.asarray(arrays["neighbour_scales"], dtype=np.float32),
+                np.unpackbits(arrays["neighbour_labels"], axis=1, count=n_labels).astype(bool),
+                np.asarray(arrays["neighbour_weights"], dtype=np.float32),
+            )
         return clf

@@ -248,6 +248,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             embedder=args.embedder,
             progress=sys.stderr.isatty() and not args.quiet,
             whole_text=args.whole_text,
+            neighbours=args.neighbours,
         )
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -542,6 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-corpus", action="store_true", help="train on your rows only")
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=EMBEDDER_HELP)
     _whole_text_option(p)
+    p.add_argument(
+        "--neighbours",
+        type=int,
+        default=30,
+        metavar="N",
+        help="how many similar training testimonies lend their labels to each text (default: 30); "
+        "0 keeps no vector of any training testimony in the model, for a model you will share",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 

@@ -46,7 +46,7 @@ from .upr import RecommendationIndex, default_index_path
 FORMAT = "rightsmap-model"
 # 2 added whole-text encoders; 3 the joint network and a gate that reads every encoder.
 # Directories of every earlier version still load.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
 WHOLE_CHARS = 10_000  # what whole-text embedders read (testimonies are far shorter): bounds their memory
 CHUNK = 256  # documents encoded together: bounds memory on long lists
@@ -119,10 +119,11 @@ class Tagger:
         ``params`` go to RightsClassifier (e.g. ``C``); ``cache`` keeps vectors and sentence splits on disk.
         """
         emb = sentence_embedder(embedder, "the sentence embedder")
-        whole = [_whole_text_embedder(w, data.texts) for w in whole_text]
         norms = load_norms()
         params = {"crosswalk": udhr_counterparts(norms)} | params
         clf = RightsClassifier(*prototypes(emb, norms), **params)
+        clf.check_params()
+        whole = [_whole_text_embedder(w, data.texts) for w in whole_text]
         tagger = cls(emb, clf, norms=norms, whole_text=whole)
         clf.fit(tagger._encode(data.texts, cache)[0], data.matrix(), sample_weight=sample_weight)
         tagger.meta["training_data"] = {"fingerprint": data.fingerprint(), "rows": len(data)}
@@ -604,6 +605,17 @@ _LIMITS = {
 }
 
 
+def _vectors_limit(meta: dict[str, Any]) -> str:
+    """The model card's warning about the training vectors a model keeps, if it keeps any."""
+    if not meta.get("scorer", {}).get("neighbours"):
+        return ""
+    return (
+        "- The model keeps one vector per training testimony: from them one can guess what the\n"
+        "  testimonies were about. Share a model trained on confidential testimonies as you would\n"
+        "  the testimonies, or retrain it with `--neighbours 0`.\n"
+    )
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """The generated README.md of a model directory."""
     dev = meta.get("metrics", {}).get("dev", {})
@@ -631,6 +643,13 @@ def model_card(meta: dict[str, Any]) -> str:
         if meta.get("scorer", {}).get("joint_weight")
         else ""
     )
+    scorer = meta.get("scorer", {})
+    if scorer.get("neighbours"):
+        joint_line += (
+            f"The labels of the {scorer['neighbours']} training testimonies most similar to a text join "
+            "its score, weighted by similarity; the model keeps one vector (int8) per training testimony "
+            "for this. "
+        )
     how = "".join(
         f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) {role(w)}. " for w in whole
     )
@@ -667,4 +686,4 @@ Articles are described by our own titles, summaries and cue phrases (`corpora/no
 - Each article's threshold is pulled towards one global threshold; articles with few examples
   (UDHR-1, 28-30, the procedural covenant articles) keep it and are learned mostly from their
   descriptions.
-"""
+{_vectors_limit(meta)}"""

@@ -46,6 +46,7 @@ def train(
     cache: EmbeddingCache | None = None,
     progress: bool = False,
     whole_text: Sequence[str] = DEFAULT_WHOLE_TEXT,
+    neighbours: int = 30,
 ) -> Tagger:
     """Retrain on a coalition's labelled CSV, on top of our corpus (their rows count ``weight`` times).
 
@@ -53,7 +54,9 @@ def train(
     DataError with the closest valid ID; labels with fewer than 5 examples give a warning. The
     returned tagger's ``meta["metrics"]["cross_validated"]`` holds out-of-fold figures on the
     coalition's rows. ``embedder`` encodes sentences, ``whole_text`` the whole texts (see
-    ``Tagger``). Saves the model directory when ``output`` is given.
+    ``Tagger``). ``neighbours``: how many similar training texts lend their labels to each
+    text (see ``RightsClassifier``); 0 keeps no vector of any training text in the model.
+    Saves the model directory when ``output`` is given.
 
     >>> tagger = rightsmap.train("our_labels.csv", output="models/my-coalition")  # doctest: +SKIP
     """
@@ -76,7 +79,13 @@ def train(
     sample_weight = np.r_[np.ones(len(ours)), np.full(len(theirs), float(weight))]
     cache = cache or EmbeddingCache(progress=progress)
     tagger = Tagger.train(
-        data, embedder, sample_weight=sample_weight, cache=cache, whole_text=whole_text, verbose=progress
+        data,
+        embedder,
+        sample_weight=sample_weight,
+        cache=cache,
+        whole_text=whole_text,
+        verbose=progress,
+        neighbours=neighbours,
     )
     clf = tagger.scorer
     oof = clf.oof_proba_[len(ours) :]
