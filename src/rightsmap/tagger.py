@@ -44,7 +44,8 @@ from .types import Evidence, Recommendation, Tag, TagResult
 from .upr import RecommendationIndex, default_index_path
 
 FORMAT = "rightsmap-model"
-# 2 added whole-text encoders; 3 the joint network and a gate that reads every encoder.
+# 2 added whole-text encoders; 3 the joint network and a gate that reads every encoder; 4 neighbour
+# votes (the training documents' vectors).
 # Directories of every earlier version still load.
 FORMAT_VERSION = 4
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
@@ -643,17 +644,17 @@ def model_card(meta: dict[str, Any]) -> str:
         if meta.get("scorer", {}).get("joint_weight")
         else ""
     )
-    scorer = meta.get("scorer", {})
-    if scorer.get("neighbours"):
-        joint_line += (
-            f"The labels of the {scorer['neighbours']} training testimonies most similar to a text join "
-            "its score, weighted by similarity; the model keeps one vector (int8) per training testimony "
-            "for this. "
-        )
+    k = meta.get("scorer", {}).get("neighbours")
+    neighbour_line = (
+        f"The labels of the {k} training testimonies most similar to a text join its score, weighted "
+        "by similarity; the model keeps one vector (int8) per training testimony for this. "
+        if k
+        else ""
+    )
     how = "".join(
         f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) {role(w)}. " for w in whole
     )
-    how += joint_line + _HOW[meta["kind"]]
+    how += joint_line + neighbour_line + _HOW[meta["kind"]]
     return f"""# rightsmap model card
 
 **Kind:** {meta.get("kind")} · **format** {meta.get("format")} v{meta.get("format_version")} ·
