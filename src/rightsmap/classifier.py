@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from .embed import Encoded
+from .embed import Encoded, normalise, quantise_rows
 
 
 def _half(prototypes: np.ndarray) -> np.ndarray:
@@ -177,18 +177,12 @@ NEIGHBOUR_TEMPERATURE, NEIGHBOUR_FLOOR = 0.02, 0.02
 NEIGHBOUR_CHUNK = 1024  # query documents compared at once: bounds memory
 
 
-def _quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows as int8 with one scale each (a stored document vector costs a quarter of float32)."""
-    scales = np.maximum(np.abs(vectors).max(axis=1), 1e-12).astype(np.float32) / 127.0
-    return np.round(vectors / scales[:, None]).astype(np.int8), scales
-
-
 Pool = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # int8 vectors, scales, labels, weights
 
 
 def _pool(vectors: np.ndarray, Y: np.ndarray, weight: np.ndarray) -> Pool:
     """Training documents as stored for neighbour votes (vectors rounded as saved)."""
-    quantised, scales = _quantise(vectors)
+    quantised, scales = quantise_rows(vectors)
     return quantised, scales, np.asarray(Y, dtype=bool), np.asarray(weight, dtype=np.float32)
 
 
@@ -201,16 +195,14 @@ def neighbour_votes(vectors: np.ndarray, mask: np.ndarray, pool: Pool, k: int) -
     quantised, scales, labels, weights = pool
     if not len(quantised):  # no training document the encoder reads: no opinion
         return np.zeros((len(vectors), labels.shape[1]))
-    dense = quantised.astype(np.float32) * scales[:, None]
-    dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
+    dense = normalise(quantised.astype(np.float32) * scales[:, None])
     overall = weights @ labels / max(float(weights.sum()), 1e-12)
     votes = np.tile(overall, (len(vectors), 1))
     k = min(k, len(dense))
     rows = np.flatnonzero(mask)
     for start in range(0, len(rows), NEIGHBOUR_CHUNK):
         idx = rows[start : start + NEIGHBOUR_CHUNK]
-        query = vectors[idx] / np.maximum(np.linalg.norm(vectors[idx], axis=1, keepdims=True), 1e-12)
-        sims = query @ dense.T
+        sims = normalise(vectors[idx]) @ dense.T
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         near = np.take_along_axis(sims, top, axis=1)
         w = np.exp((near - near.max(axis=1, keepdims=True)) / NEIGHBOUR_TEMPERATURE) * weights[top]

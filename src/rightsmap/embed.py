@@ -65,7 +65,15 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
 
 
-def _normalise(x: np.ndarray) -> np.ndarray:
+def quantise_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 with one float32 scale each (a quarter of float32's size); row i is about
+    ``quantised[i] * scales[i]``."""
+    scales = np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0
+    return np.round(vectors / scales[:, None]).astype(np.int8), scales.astype(np.float32)
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as float32 (all-zero rows stay zero)."""
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.maximum(norms, 1e-12)
@@ -143,7 +151,7 @@ class SentenceTransformerEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return _normalise(out)
+        return normalise(out)
 
 
 class USEEmbedder:
@@ -185,7 +193,7 @@ class USEEmbedder:
         for i in range(0, len(order), batch_size):
             idx = order[i : i + batch_size]
             out[idx] = model.encode([texts[j] for j in idx])
-        return _normalise(out)
+        return normalise(out)
 
 
 class WordsEmbedder:
@@ -297,8 +305,7 @@ class TfidfEmbedder:
         if dim < 1:
             raise ModelError("tfidf needs training texts that share at least two words")
         directions = TruncatedSVD(dim, random_state=0).fit(X).components_
-        scales = np.maximum(np.abs(directions).max(axis=1), 1e-12) / 127.0
-        components = np.round(directions / scales[:, None]).astype(np.int8)
+        components, scales = quantise_rows(directions)
         vocabulary = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
         return cls(vocabulary, vec.idf_, components, scales)
 
@@ -332,7 +339,7 @@ class TfidfEmbedder:
         tf = counts.astype(np.float32)
         tf.data = 1.0 + np.log(tf.data)
         tfidf = tf.multiply(self._idf).tocsr()  # the length of a row cancels in the normalisation
-        return _normalise(np.asarray(tfidf @ self._components, dtype=np.float32))
+        return normalise(np.asarray(tfidf @ self._components, dtype=np.float32))
 
 
 class ConcatEmbedder:
@@ -355,7 +362,7 @@ class ConcatEmbedder:
         return _digest("concat", *(p.fingerprint for p in self.parts))
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        return _normalise(np.hstack([p.encode(texts, batch_size) for p in self.parts]))
+        return normalise(np.hstack([p.encode(texts, batch_size) for p in self.parts]))
 
     def encode_with(
         self,
@@ -541,7 +548,7 @@ class Encoded:
         counts = np.bincount(owner, minlength=n_docs).astype(np.float32)
         sums = np.zeros((n_docs, sentences.shape[1]), dtype=np.float32)
         np.add.at(sums, owner, sentences)
-        self.docs = _normalise(sums / np.maximum(counts, 1)[:, None])
+        self.docs = normalise(sums / np.maximum(counts, 1)[:, None])
         self.empty = counts == 0
         self.whole = tuple(whole)
         for vectors, mask in self.whole:
