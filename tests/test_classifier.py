@@ -217,6 +217,28 @@ def test_neighbour_votes_by_hand():
     assert np.allclose(votes[1], [0.4, 0.8, 0.8], atol=1e-6)
 
 
+def test_pool_keeps_the_principal_directions_of_its_vectors():
+    # 40 unit vectors in 6 dimensions that vary only along the first two (a circle), kept along 2
+    angle = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    vectors = np.zeros((40, 6))
+    vectors[:, 0], vectors[:, 1] = np.cos(angle), np.sin(angle)
+    rotation = np.linalg.qr(np.random.default_rng(0).normal(size=(6, 6)))[0]
+    labels = (np.arange(40) % 4 == 0)[:, None]
+    pool = _pool(vectors @ rotation, labels, np.ones(40), dims=2)
+    assert pool.components.shape == (6, 2) and pool.vectors.shape == (40, 2)
+    # the two directions span the circle's plane: projecting on them loses nothing
+    plane = rotation[:2]
+    kept = np.asarray(pool.components, dtype=np.float64)
+    assert np.allclose(plane @ kept @ kept.T, plane, atol=2e-3)
+    # a query on the circle finds itself, and its votes are those of the whole vectors
+    query = (vectors @ rotation)[[0, 5]]
+    whole = _pool(vectors @ rotation, labels, np.ones(40), dims=6)
+    mask = np.array([True, True])
+    assert np.allclose(
+        neighbour_votes(query, mask, pool, k=3), neighbour_votes(query, mask, whole, k=3), atol=1e-3
+    )
+
+
 def test_neighbour_votes_learn_what_linear_heads_cannot():
     # the label alternates around a circle (eight sectors): no linear head separates it, the
     # labels of the nearest training documents do
@@ -239,8 +261,9 @@ def test_neighbour_votes_learn_what_linear_heads_cannot():
     assert clf.pool_ is None and "neighbour_vectors" not in clf.get_state()[1]
 
 
+@pytest.mark.parametrize("name", ["neighbours", "neighbour_dims"])
 @pytest.mark.parametrize("bad", [-1, 2.5, True])
-def test_neighbours_must_be_a_whole_number(bad):
+def test_neighbour_settings_must_be_whole_numbers(name, bad):
     sentences, whole, mask, Y = _synthetic()
-    with pytest.raises(ValueError, match="neighbours must be a whole number from 0 up"):
-        _classifier(neighbours=bad).fit(_encoded(sentences, whole, mask), Y)
+    with pytest.raises(ValueError, match=f"^{name} must be a whole number from 0 up, not {bad!r}$"):
+        _classifier(**{name: bad}).fit(_encoded(sentences, whole, mask), Y)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import rightsmap
-from rightsmap.embed import WordsEmbedder, get_embedder
+from rightsmap.embed import WordsEmbedder, get_embedder, quantise_rows
 from rightsmap.tagger import MAX_CHARS, WHOLE_CHARS, Tagger
 
 HEAT = "My landlord turned off the heat in January and said he would evict us if we complained to the city."
@@ -255,6 +255,7 @@ def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):
     assert re.search(r"`words` \(fingerprint `\w+`\) marks which of \d+ groups of words", card)
     assert re.search(r"`tfidf` \(fingerprint `\w+`\) reads each text.s words and word pairs \(8,000 of", card)
     assert "The labels of the 30 training testimonies most similar to a text" in card
+    assert "keeps one vector (int8, at most 192 numbers) per training testimony" in card
     assert "The model keeps one vector per training testimony" in card
 
 
@@ -297,9 +298,9 @@ def test_format_2_model_directory_still_loads_without_the_joint_network(tagger, 
     old = Tagger.load(tmp_path / "m")
     assert old.scorer.joint_ is None and old.scorer.gate_whole is False
     assert old.tag(HEAT).tags
-    meta["format_version"] = 5
+    meta["format_version"] = 6
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(rightsmap.ModelError, match="version 5 is not 'rightsmap-model' version 1 to 4"):
+    with pytest.raises(rightsmap.ModelError, match="version 6 is not 'rightsmap-model' version 1 to 5"):
         Tagger.load(tmp_path / "m")
 
 
@@ -316,6 +317,25 @@ def test_format_3_model_directory_still_loads_without_neighbour_votes(tagger, tm
     old = Tagger.load(tmp_path / "m")
     assert old.scorer.neighbours == 0 and old.scorer.pool_ is None
     assert old.tag(HEAT).tags
+
+
+def test_format_4_model_directory_with_whole_training_vectors_still_loads(tagger, tmp_path):
+    # format 4 kept each training vector whole (int8) and no directions to project on
+    tagger.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["format_version"] = 4
+    del meta["scorer"]["neighbour_dims"]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with np.load(tmp_path / "m" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files if k != "neighbour_components"}
+        whole = (npz["neighbour_vectors"] * npz["neighbour_scales"][:, None]) @ npz["neighbour_components"].T
+    arrays["neighbour_vectors"], arrays["neighbour_scales"] = quantise_rows(whole)
+    np.savez(tmp_path / "m" / "weights.npz", **arrays)
+    old = Tagger.load(tmp_path / "m")
+    assert old.scorer.neighbour_dims == 0 and old.scorer.pool_.components is None
+    assert old.scorer.pool_.vectors.shape[1] == 512
+    # the same neighbours, at cosines scaled by how much of the text lies along the directions
+    assert old.tag(HEAT).tags[0].article == tagger.tag(HEAT).tags[0].article
 
 
 def test_whole_text_list_that_disagrees_with_the_weights_is_refused(tagger, tmp_path):

@@ -134,7 +134,9 @@ def test_cli_train_refuses_a_negative_neighbour_count(coalition_csv, tmp_path, c
 
 def test_retrained_model_keeps_its_training_vectors_for_neighbour_votes(coalition_model):
     with np.load(coalition_model / "weights.npz") as npz:
-        assert npz["neighbour_vectors"].shape == (24, 512)  # the USE whole-text vector of each row
+        # each row's USE vector (512 numbers) along the pool's directions: 24 rows span at most 24
+        assert npz["neighbour_components"].shape == (512, 24)
+        assert npz["neighbour_vectors"].shape == (24, 24)
         assert npz["neighbour_weights"].tolist() == [3.0] * 24
 
 

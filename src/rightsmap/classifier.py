@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -177,22 +177,42 @@ NEIGHBOUR_TEMPERATURE, NEIGHBOUR_FLOOR = 0.02, 0.02
 NEIGHBOUR_CHUNK = 1024  # query documents compared at once: bounds memory
 
 
-Pool = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # int8 vectors, scales, labels, weights
+class Pool(NamedTuple):
+    """Training documents as kept for neighbour votes."""
+
+    components: np.ndarray | None  # (d, p) directions the vectors are projected on; None: kept whole
+    vectors: np.ndarray  # (n, p) int8, one scale per row
+    scales: np.ndarray  # (n,) float32
+    labels: np.ndarray  # (n, L) bool
+    weights: np.ndarray  # (n,) float32 sample weights
 
 
-def _pool(vectors: np.ndarray, Y: np.ndarray, weight: np.ndarray) -> Pool:
-    """Training documents as stored for neighbour votes (vectors rounded as saved)."""
-    quantised, scales = quantise_rows(vectors)
-    return quantised, scales, np.asarray(Y, dtype=bool), np.asarray(weight, dtype=np.float32)
+def _directions(unit: np.ndarray, dims: int) -> np.ndarray:
+    """The ``dims`` directions that keep the most of the rows' inner products (uncentred PCA), (d, p)."""
+    _, _, vt = np.linalg.svd(unit, full_matrices=False)
+    return np.ascontiguousarray(vt[:dims].T, dtype=np.float32)
+
+
+def _pool(vectors: np.ndarray, Y: np.ndarray, weight: np.ndarray, dims: int = 0) -> Pool:
+    """Training documents as stored for neighbour votes: along their ``dims`` principal directions
+    (0: whole), rounded as saved."""
+    unit = normalise(vectors)
+    components = _half(_directions(unit, dims)) if dims and len(unit) else None
+    projected = unit if components is None else unit @ _single(components)
+    quantised, scales = quantise_rows(projected)
+    return Pool(
+        components, quantised, scales, np.asarray(Y, dtype=bool), np.asarray(weight, dtype=np.float32)
+    )
 
 
 def neighbour_votes(vectors: np.ndarray, mask: np.ndarray, pool: Pool, k: int) -> np.ndarray:
     """Each document's weighted label shares among its ``k`` most similar pool documents, (n, L).
 
-    A neighbour's vote is its sample weight times a softmax of its cosine similarity; documents
-    outside ``mask`` (the encoder does not read them) get the pool's overall label shares.
+    Similarity is the cosine of the vectors projected on the pool's directions. A neighbour's
+    vote is its sample weight times a softmax of that similarity; documents outside ``mask`` (the
+    encoder does not read them) get the pool's overall label shares.
     """
-    quantised, scales, labels, weights = pool
+    components, quantised, scales, labels, weights = pool
     if not len(quantised):  # no training document the encoder reads: no opinion
         return np.zeros((len(vectors), labels.shape[1]))
     dense = normalise(quantised.astype(np.float32) * scales[:, None])
@@ -202,7 +222,10 @@ def neighbour_votes(vectors: np.ndarray, mask: np.ndarray, pool: Pool, k: int) -
     rows = np.flatnonzero(mask)
     for start in range(0, len(rows), NEIGHBOUR_CHUNK):
         idx = rows[start : start + NEIGHBOUR_CHUNK]
-        sims = normalise(vectors[idx]) @ dense.T
+        query = normalise(vectors[idx])
+        if components is not None:
+            query = normalise(query @ _single(components))
+        sims = query @ dense.T
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         near = np.take_along_axis(sims, top, axis=1)
         w = np.exp((near - near.max(axis=1, keepdims=True)) / NEIGHBOUR_TEMPERATURE) * weights[top]
@@ -291,7 +314,8 @@ class RightsClassifier(BaseEstimator):
     - Neighbour votes: the labels of the ``neighbours`` most similar training documents (by the
       first whole-text encoder's vectors, else the document vectors), weighted by similarity and
       sample weight, so label combinations seen in the examples carry over (0: none). The
-      training documents' vectors are kept in the model for this (int8).
+      training documents' vectors are kept in the model for this, as int8 coordinates along
+      their ``neighbour_dims`` principal directions (0: whole), so the model stays small.
     - A separate head says whether a text engages any right at all ("no right engaged"); texts
       below its threshold get no tag (``engaged``). It reads the document vector and, with
       ``gate_whole``, every whole-text encoder's vector too. The threshold is the strictest that loses at
@@ -322,6 +346,7 @@ class RightsClassifier(BaseEstimator):
         gate_whole: bool = True,
         joint_weight: float = 3.0,
         neighbours: int = 30,
+        neighbour_dims: int = 192,
         cv: int = 2,
         random_state: int = 0,
         verbose: bool = False,
@@ -341,6 +366,7 @@ class RightsClassifier(BaseEstimator):
         self.gate_whole = gate_whole
         self.joint_weight = joint_weight
         self.neighbours = neighbours
+        self.neighbour_dims = neighbour_dims
         self.cv = cv
         self.random_state = random_state
         self.verbose = verbose
@@ -404,7 +430,7 @@ class RightsClassifier(BaseEstimator):
         if not self.neighbours:
             return None
         vectors, mask = self._neighbour_view(X)
-        return _pool(vectors[mask], Y[mask], weight[mask])
+        return _pool(vectors[mask], Y[mask], weight[mask], self.neighbour_dims)
 
     def _votes(self, X: Encoded, pool: Pool | None) -> np.ndarray | None:
         """The logit of each document's neighbour votes, (n, L); none without a pool."""
@@ -446,12 +472,10 @@ class RightsClassifier(BaseEstimator):
             raise ValueError(
                 f"max_positive_loss must be a share from 0.01 to 1, not {self.max_positive_loss}"
             )
-        if (
-            isinstance(self.neighbours, bool)
-            or not isinstance(self.neighbours, int | np.integer)
-            or self.neighbours < 0
-        ):
-            raise ValueError(f"neighbours must be a whole number from 0 up, not {self.neighbours!r}")
+        for name in ("neighbours", "neighbour_dims"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise ValueError(f"{name} must be a whole number from 0 up, not {value!r}")
 
     def fit(self, X: Encoded, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> RightsClassifier:
         """Fit on embedded documents and a (n, L) 0/1 label matrix; ``sample_weight`` per document."""
@@ -599,6 +623,7 @@ class RightsClassifier(BaseEstimator):
         "gate_whole",
         "joint_weight",
         "neighbours",
+        "neighbour_dims",
         "cv",
         "random_state",
     )
@@ -621,13 +646,15 @@ class RightsClassifier(BaseEstimator):
         if self.joint_ is not None:
             arrays.update(zip(JOINT_ARRAYS, self.joint_, strict=True))
         if self.pool_ is not None:
-            vectors, scales, labels, weights = self.pool_
+            components, vectors, scales, labels, weights = self.pool_
             arrays.update(
                 neighbour_vectors=vectors,
                 neighbour_scales=scales,
                 neighbour_labels=np.packbits(labels, axis=1),
                 neighbour_weights=weights,
             )
+            if components is not None:
+                arrays["neighbour_components"] = components
         if self.prototypes is not None:
             arrays["prototypes"] = _half(self.prototypes)
         for name in ("starts", "crosswalk"):
@@ -640,13 +667,14 @@ class RightsClassifier(BaseEstimator):
         """Rebuild a fitted classifier from ``get_state()`` output."""
         # format version 1 had no whole-text encoders; before session 6 the gate lost at most 1%;
         # before session 9 the gate read the document vectors only and there was no joint network;
-        # before session 11 there were no neighbour votes
+        # before session 11 there were no neighbour votes, before session 12 no projection of them
         defaults: dict[str, Any] = {
             "whole_weight": 1.0,
             "negatives_abstained": 0.0,
             "gate_whole": False,
             "joint_weight": 0.0,
             "neighbours": 0,
+            "neighbour_dims": 0,
         }
         clf = cls(
             None if arrays.get("prototypes") is None else _single(arrays["prototypes"]),
@@ -680,7 +708,9 @@ class RightsClassifier(BaseEstimator):
         clf.pool_ = None
         if clf.neighbours:
             n_labels = len(arrays["thresholds"])
-            clf.pool_ = (
+            components = arrays.get("neighbour_components")
+            clf.pool_ = Pool(
+                None if components is None else np.asarray(components, dtype=np.float16),
                 np.asarray(arrays["neighbour_vectors"], dtype=np.int8),
                 np.asarray(arrays["neighbour_scales"], dtype=np.float32),
                 np.unpackbits(arrays["neighbour_labels"], axis=1, count=n_labels).astype(bool),

@@ -45,9 +45,9 @@ from .upr import RecommendationIndex, default_index_path
 
 FORMAT = "rightsmap-model"
 # 2 added whole-text encoders; 3 the joint network and a gate that reads every encoder; 4 neighbour
-# votes (the training documents' vectors).
+# votes (the training documents' vectors); 5 keeps those vectors along their principal directions.
 # Directories of every earlier version still load.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
 WHOLE_CHARS = 10_000  # what whole-text embedders read (testimonies are far shorter): bounds their memory
 CHUNK = 256  # documents encoded together: bounds memory on long lists
@@ -644,10 +644,12 @@ def model_card(meta: dict[str, Any]) -> str:
         if meta.get("scorer", {}).get("joint_weight")
         else ""
     )
-    k = meta.get("scorer", {}).get("neighbours")
+    k, dims = meta.get("scorer", {}).get("neighbours"), meta.get("scorer", {}).get("neighbour_dims")
     neighbour_line = (
         f"The labels of the {k} training testimonies most similar to a text join its score, weighted "
-        "by similarity; the model keeps one vector (int8) per training testimony for this. "
+        "by similarity; the model keeps one vector (int8"
+        + (f", at most {dims} numbers" if dims else "")
+        + ") per training testimony for this. "
         if k
         else ""
     )
