@@ -251,7 +251,10 @@ def test_a_model_keeps_its_own_words_when_the_framing_guide_changes(tagger, tmp_
 def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):
     tagger.save(tmp_path / "m")
     card = (tmp_path / "m" / "README.md").read_text()
-    assert "Whole-text embedder `minilm`" in card and "texts read as en or unsure" in card
+    assert (
+        "\n- Whole-text embedder `minilm`" in card and "texts read as en or unsure" in card
+    )  # one item each
+    assert re.search(r"^\| n \| 1,862 \|$", card, re.M)  # a count, not 1862.000
     assert re.search(r"`words` \(fingerprint `\w+`\) marks which of \d+ groups of words", card)
     assert re.search(r"`tfidf` \(fingerprint `\w+`\) reads each text.s words and word pairs \(8,000 of", card)
     assert "The labels of the 30 training testimonies most similar to a text" in card

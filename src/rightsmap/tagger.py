@@ -622,7 +622,14 @@ def model_card(meta: dict[str, Any]) -> str:
     dev = meta.get("metrics", {}).get("dev", {})
     data = meta.get("training_data", {})
     figures = (
-        "\n".join(f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in dev.items())
+        "\n".join(
+            f"| {k} | {v:,.0f} |"
+            if k == "n"
+            else f"| {k} | {v:.3f} |"
+            if isinstance(v, float)
+            else f"| {k} | {v} |"
+            for k, v in dev.items()
+        )
         or "| (not evaluated) | |"
     )
     whole = meta.get("whole_text", [])
@@ -638,25 +645,25 @@ def model_card(meta: dict[str, Any]) -> str:
         langs = w.get("languages")
         return "encodes " + (f"texts read as {'/'.join(langs)} or unsure" if langs else "every text")
 
-    joint_line = (
+    scorer = meta.get("scorer", {})
+    k, dims = scorer.get("neighbours"), scorer.get("neighbour_dims")
+    parts = [
+        f"Embedder `{meta['embedder']['name']}` ({meta['embedder']['dim']} dimensions, fingerprint "
+        f"`{meta['embedder']['fingerprint']}`), frozen, encodes each sentence.",
+        *(f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) {role(w)}." for w in whole),
+        _HOW[meta["kind"]],
         f"A small neural network (one hidden layer of {JOINT_HIDDEN} units) reads all these embeddings "
-        "together and adds its score for every article. "
-        if meta.get("scorer", {}).get("joint_weight")
-        else ""
-    )
-    k, dims = meta.get("scorer", {}).get("neighbours"), meta.get("scorer", {}).get("neighbour_dims")
-    neighbour_line = (
+        "together and adds its score for every article."
+        if scorer.get("joint_weight")
+        else "",
         f"The labels of the {k} training testimonies most similar to a text join its score, weighted "
         "by similarity; the model keeps one vector (int8"
         + (f", at most {dims} numbers" if dims else "")
-        + ") per training testimony for this. "
+        + ") per training testimony for this."
         if k
-        else ""
-    )
-    how = "".join(
-        f"Whole-text embedder `{w['name']}` (fingerprint `{w['fingerprint']}`) {role(w)}. " for w in whole
-    )
-    how += joint_line + neighbour_line + _HOW[meta["kind"]]
+        else "",
+    ]
+    how = "\n".join(f"- {part}" for part in parts if part)
     return f"""# rightsmap model card
 
 **Kind:** {meta.get("kind")} · **format** {meta.get("format")} v{meta.get("format_version")} ·
@@ -668,8 +675,8 @@ ICESCR a testimony of a local grievance engages, with a calibrated confidence an
 that drive each tag. Every tag is a draft for human review, never legal advice.
 
 ## How it works
-Embedder `{meta["embedder"]["name"]}` ({meta["embedder"]["dim"]} dimensions, fingerprint
-`{meta["embedder"]["fingerprint"]}`), frozen, encodes each sentence. {how}
+{how}
+
 Articles are described by our own titles, summaries and cue phrases (`corpora/norms`, fingerprint
 `{meta.get("norms_fingerprint")}`). Training data: {data.get("rows", "?")} labelled testimonies
 (fingerprint `{data.get("fingerprint")}`).
