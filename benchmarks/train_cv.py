@@ -5,6 +5,7 @@ held-out set stay unseen), the way we choose them.
     python benchmarks/train_cv.py --whole-text use,minilm,words     # the default without one encoder
     python benchmarks/train_cv.py --tfidf 128,8000      # a smaller tfidf encoder (dimensions, words)
     python benchmarks/train_cv.py --compare neighbours=0 --blocked  # folds of consecutive rows
+    python benchmarks/train_cv.py --errors 10    # also the 10 articles with the most wrong decisions
 
 Outer 5-fold CV: in each fold, the shipped recipe (``RightsClassifier`` with the default model's
 embedders, each model with its own inner cross-validation for calibration and thresholds) is
@@ -12,7 +13,8 @@ refitted on four fifths of the train split and tags the fifth (a ``tfidf`` encod
 those four fifths too); ``--compare`` refits the same with some parameters changed,
 ``--whole-text`` with other whole-text encoders. Prints micro-F1
 overall and by language, the share of texts that engage no right and get no tag, and the share
-of texts that engage a right but get no tag at all.
+of texts that engage a right but get no tag at all; ``--errors N`` then the N articles with the
+most wrong decisions, to show where a recipe still fails.
 
 ``--blocked`` makes each fold a block of consecutive rows instead of a random fifth. The corpus
 is in the order it was written, one writer's rows together, so a blocked fold is mostly tagged
@@ -35,7 +37,7 @@ from rightsmap.classifier import RightsClassifier
 from rightsmap.dataset import load_labelled
 from rightsmap.embed import EmbeddingCache, Encoded, TfidfEmbedder, get_embedder
 from rightsmap.evaluation import prf
-from rightsmap.norms import load_norms, udhr_counterparts
+from rightsmap.norms import LABELS, load_norms, udhr_counterparts
 from rightsmap.tagger import WHOLE_CHARS, Tagger, prototypes
 from rightsmap.text import clean
 
@@ -57,6 +59,25 @@ def tfidf_size(text: str) -> tuple[int, int]:
     if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
         raise argparse.ArgumentTypeError(f"expected DIM,WORDS as two positive whole numbers, got {text!r}")
     return int(parts[0]), int(parts[1])
+
+
+def print_errors(name: str, Y: np.ndarray, tagged: np.ndarray, n: int) -> None:
+    """The ``n`` articles with the most missed plus wrongly tagged texts, and their share of all errors."""
+    missed, wrong = (Y & ~tagged).sum(axis=0), (~Y & tagged).sum(axis=0)
+    total_missed, total_wrong = int(missed.sum()), int(wrong.sum())
+    covenant = np.array([not aid.startswith("UDHR-") for aid in LABELS])
+    print(f"\n{name}: {total_missed:,} labels missed, {total_wrong:,} wrong tags")
+    print(
+        f"covenant articles: {missed[covenant].sum() / max(total_missed, 1):.0%} of the missed labels, "
+        f"{wrong[covenant].sum() / max(total_wrong, 1):.0%} of the wrong tags\n"
+    )
+    print("| article | texts | missed | wrong tags | F1 |")
+    print("|---|---|---|---|---|")
+    for j in np.argsort(-(missed + wrong), kind="stable")[:n]:
+        print(
+            f"| {LABELS[j]} | {int(Y[:, j].sum())} | {missed[j]} | {wrong[j]} | "
+            f"{prf(Y[:, j : j + 1], tagged[:, j : j + 1])['f1']:.2f} |"
+        )
 
 
 def main() -> None:
@@ -88,6 +109,13 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--blocked", action="store_true", help="folds of consecutive rows (writers kept apart), not random"
+    )
+    parser.add_argument(
+        "--errors",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after each recipe, its N articles with the most wrong decisions (missed plus wrongly tagged)",
     )
     args = parser.parse_args()
 
@@ -131,6 +159,7 @@ def main() -> None:
 
     kind = "blocked (consecutive rows)" if args.blocked else "random"
     print(f"Train split: {len(train)} testimonies, outer {args.folds}-fold CV, {kind} folds\n")
+    errors: list[tuple[str, np.ndarray]] = []
     print("| recipe | F1 | en | es | fr | negatives untagged | engaged untagged | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     for name, (params, names, size) in recipes.items():
@@ -155,6 +184,10 @@ def main() -> None:
             + f" | {untagged[~engaged].mean():.3f} | {untagged[engaged].mean():.3f}"
             + f" | {time.perf_counter() - t:.0f} |"
         )
+        if args.errors:
+            errors.append((name, tagged))
+    for name, tagged in errors:
+        print_errors(name, Y, tagged, args.errors)
 
 
 if __name__ == "__main__":
