@@ -251,9 +251,8 @@ def test_a_model_keeps_its_own_words_when_the_framing_guide_changes(tagger, tmp_
 def test_model_card_names_the_whole_text_embedders(tagger, tmp_path):
     tagger.save(tmp_path / "m")
     card = (tmp_path / "m" / "README.md").read_text()
-    assert (
-        "\n- Whole-text embedder `minilm`" in card and "texts read as en or unsure" in card
-    )  # one item each
+    assert "\n- Whole-text embedder `minilm`" in card  # one list item per embedder
+    assert "texts read as en or unsure" in card
     assert re.search(r"^\| n \| 1,862 \|$", card, re.M)  # a count, not 1862.000
     assert re.search(r"`words` \(fingerprint `\w+`\) marks which of \d+ groups of words", card)
     assert re.search(r"`tfidf` \(fingerprint `\w+`\) reads each text.s words and word pairs \(8,000 of", card)
@@ -339,6 +338,30 @@ def test_format_4_model_directory_with_whole_training_vectors_still_loads(tagger
     assert old.scorer.pool_.vectors.shape[1] == 512
     # the same neighbours, at cosines scaled by how much of the text lies along the directions
     assert old.tag(HEAT).tags[0].article == tagger.tag(HEAT).tags[0].article
+
+
+@pytest.mark.parametrize(
+    ("cut", "message"),
+    [
+        (
+            {"neighbour_vectors": (slice(None), slice(0, 100))},
+            "vectors and directions in weights.npz disagree",
+        ),
+        (
+            {"neighbour_components": (slice(0, 384), slice(None))},
+            "votes' pool in weights.npz expects 384 dimensions, but model.json's embedders give 512",
+        ),
+    ],
+)
+def test_neighbour_pool_of_another_size_is_refused(tagger, tmp_path, cut, message):
+    tagger.save(tmp_path / "m")
+    with np.load(tmp_path / "m" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    for name, index in cut.items():
+        arrays[name] = arrays[name][index]
+    np.savez(tmp_path / "m" / "weights.npz", **arrays)
+    with pytest.raises(rightsmap.ModelError, match=re.escape(message)):
+        Tagger.load(tmp_path / "m")
 
 
 def test_whole_text_list_that_disagrees_with_the_weights_is_refused(tagger, tmp_path):

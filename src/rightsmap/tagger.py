@@ -461,6 +461,15 @@ class Tagger:
                     )
             every = embedder.dim + sum(r["dim"] for r in refs)
             gate, joint = getattr(scorer, "any_coef_", None), getattr(scorer, "joint_", None)
+            pool = getattr(scorer, "pool_", None)
+            if (
+                pool is not None
+                and pool.components is not None
+                and pool.components.shape[1] != pool.vectors.shape[1]
+            ):
+                raise ModelError(
+                    f"{path}: the neighbour votes' vectors and directions in weights.npz disagree"
+                )
             for what, reads, expected in (
                 (
                     "'no right engaged' head",
@@ -468,6 +477,13 @@ class Tagger:
                     every if getattr(scorer, "gate_whole", False) else embedder.dim,
                 ),
                 ("joint network", None if joint is None else len(joint[0]), every),
+                (
+                    "neighbour votes' pool",
+                    None
+                    if pool is None
+                    else (pool.vectors if pool.components is None else pool.components.T).shape[1],
+                    refs[0]["dim"] if refs else embedder.dim,
+                ),
             ):
                 if reads is not None and reads != expected:
                     raise ModelError(
