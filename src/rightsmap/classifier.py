@@ -186,6 +186,11 @@ class Pool(NamedTuple):
     labels: np.ndarray  # (n, L) bool
     weights: np.ndarray  # (n,) float32 sample weights
 
+    @property
+    def reads(self) -> int:
+        """The dimension of the vectors the pool is searched with."""
+        return self.vectors.shape[1] if self.components is None else len(self.components)
+
 
 def _directions(unit: np.ndarray, dims: int) -> np.ndarray:
     """The ``dims`` directions that keep the most of the rows' inner products (uncentred PCA), (d, p)."""
@@ -220,11 +225,12 @@ def neighbour_votes(vectors: np.ndarray, mask: np.ndarray, pool: Pool, k: int) -
     votes = np.tile(overall, (len(vectors), 1))
     k = min(k, len(dense))
     rows = np.flatnonzero(mask)
+    directions = None if components is None else _single(components)
     for start in range(0, len(rows), NEIGHBOUR_CHUNK):
         idx = rows[start : start + NEIGHBOUR_CHUNK]
         query = normalise(vectors[idx])
-        if components is not None:
-            query = normalise(query @ _single(components))
+        if directions is not None:
+            query = normalise(query @ directions)
         sims = query @ dense.T
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         near = np.take_along_axis(sims, top, axis=1)

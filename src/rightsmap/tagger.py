@@ -479,9 +479,7 @@ class Tagger:
                 ("joint network", None if joint is None else len(joint[0]), every),
                 (
                     "neighbour votes' pool",
-                    None
-                    if pool is None
-                    else (pool.vectors if pool.components is None else pool.components.T).shape[1],
+                    None if pool is None else pool.reads,
                     refs[0]["dim"] if refs else embedder.dim,
                 ),
             ):
@@ -633,21 +631,18 @@ def _vectors_limit(meta: dict[str, Any]) -> str:
     )
 
 
+def _figure(name: str, value: Any) -> str:
+    """A model card metric as printed: counts whole, shares and scores to three decimals."""
+    if name == "n":
+        return f"{value:,.0f}"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """The generated README.md of a model directory."""
     dev = meta.get("metrics", {}).get("dev", {})
     data = meta.get("training_data", {})
-    figures = (
-        "\n".join(
-            f"| {k} | {v:,.0f} |"
-            if k == "n"
-            else f"| {k} | {v:.3f} |"
-            if isinstance(v, float)
-            else f"| {k} | {v} |"
-            for k, v in dev.items()
-        )
-        or "| (not evaluated) | |"
-    )
+    figures = "\n".join(f"| {k} | {_figure(k, v)} |" for k, v in dev.items()) or "| (not evaluated) | |"
     whole = meta.get("whole_text", [])
 
     def role(w: dict[str, Any]) -> str:
