@@ -6,6 +6,8 @@ held-out set stay unseen), the way we choose them.
     python benchmarks/train_cv.py --tfidf 128,8000      # a smaller tfidf encoder (dimensions, words)
     python benchmarks/train_cv.py --compare neighbours=0 --blocked  # folds of consecutive rows
     python benchmarks/train_cv.py --errors 10    # also the 10 articles with the most wrong decisions
+    python benchmarks/train_cv.py --learning-curve   # each fold fitted on 1/4, 1/2, 3/4, all its rows
+    python benchmarks/train_cv.py --extra new-rows.csv   # do new testimonies help on the ones we have?
 
 Outer 5-fold CV: in each fold, the shipped recipe (``RightsClassifier`` with the default model's
 embedders, each model with its own inner cross-validation for calibration and thresholds) is
@@ -14,7 +16,13 @@ those four fifths too); ``--compare`` refits the same with some parameters chang
 ``--whole-text`` with other whole-text encoders. Prints micro-F1
 overall and by language, the share of texts that engage no right and get no tag, and the share
 of texts that engage a right but get no tag at all; ``--errors N`` then the N articles with the
-most wrong decisions, to show where a recipe still fails.
+most wrong decisions, to show where a recipe still fails. ``--learning-curve`` refits each recipe
+on a random quarter, half and three quarters of each fold's rows too (the same tagged fifths), to
+show whether more testimonies of the kinds we have would still pay. ``--extra FILE`` runs each recipe
+twice, without and with the train-split rows of a labelled CSV (all of them if it has no
+``split`` column) added to every fold's fitting rows, never to the tagged fifths: run before
+merging a new writing round, it says whether the new rows help tag the corpus we have, without
+looking at the dev split.
 
 ``--blocked`` makes each fold a block of consecutive rows instead of a random fifth. The corpus
 is in the order it was written, one writer's rows together, so a blocked fold is mostly tagged
@@ -28,6 +36,7 @@ import argparse
 import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import KFold
@@ -117,10 +126,24 @@ def main() -> None:
         metavar="N",
         help="after each recipe, its N articles with the most wrong decisions (missed plus wrongly tagged)",
     )
+    parser.add_argument(
+        "--learning-curve",
+        action="store_true",
+        help="also fit each recipe on 1/4, 1/2 and 3/4 of each fold's rows (F1 against corpus size)",
+    )
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        metavar="CSV",
+        help="a labelled CSV whose train-split rows join every fold's fitting rows (never tagged)",
+    )
     args = parser.parse_args()
 
     train = load_labelled().subset("train")
+    extra = load_labelled(args.extra).subset("train") if args.extra else None
     Y = train.matrix().astype(bool)
+    n = len(train)
+    Y_fit = np.vstack([Y, extra.matrix().astype(bool)]) if extra is not None else Y
     langs = np.array(train.langs)
     default = rightsmap.load()
     norms = load_norms()
@@ -129,9 +152,11 @@ def main() -> None:
     alternative = list(args.whole_text) if args.whole_text is not None else shipped
     installed = [n for n in dict.fromkeys(shipped + alternative) if n != "tfidf"]
     encoder = Tagger(default.embedder, None, norms=norms, whole_text=[get_embedder(n) for n in installed])
-    X = encoder._encode(train.texts, EmbeddingCache())[0]
+    texts = train.texts + (extra.texts if extra is not None else [])
+    X = encoder._encode(texts, EmbeddingCache())[0]
     frozen = dict(zip(installed, X.whole, strict=True))
-    read = [clean(t)[:WHOLE_CHARS] for t in train.texts]
+    read = [clean(t)[:WHOLE_CHARS] for t in texts]
+    added = np.arange(n, len(texts))  # the extra rows: fitted on (``+ extra``), never tagged
 
     def fold_input(names: Sequence[str], fit_idx: np.ndarray, size: tuple[int, ...]) -> Encoded:
         """The encoded train split, with a ``tfidf`` encoder of ``size`` fitted on the fold's rows only."""
@@ -156,20 +181,35 @@ def main() -> None:
         if args.tfidf != default_size:
             name += f" tfidf {args.tfidf[0]} dimensions of {args.tfidf[1]} words"
         recipes[name.strip()] = (dict(args.compare), alternative, args.tfidf)
+    shares = (0.25, 0.5, 0.75, 1.0) if args.learning_curve else (1.0,)
 
     kind = "blocked (consecutive rows)" if args.blocked else "random"
-    print(f"Train split: {len(train)} testimonies, outer {args.folds}-fold CV, {kind} folds\n")
+    print(f"Train split: {n} testimonies, outer {args.folds}-fold CV, {kind} folds")
+    if extra is not None:
+        print(f"'+ extra rows': the {len(extra)} train-split rows of {args.extra} join every fold's fit")
+    print()
     errors: list[tuple[str, np.ndarray]] = []
     print("| recipe | F1 | en | es | fr | negatives untagged | engaged untagged | seconds |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, (params, names, size) in recipes.items():
+    options = (False, True) if extra is not None else (False,)
+    runs = [(name, r, share, plus) for name, r in recipes.items() for share in shares for plus in options]
+    for name, (params, names, size), share, plus in runs:
+        if share < 1:
+            name = f"{name}, {share:.0%} of each fold's rows"
+        if plus:
+            name = f"{name} + {len(extra)} extra rows"
         t = time.perf_counter()
         tagged = np.zeros(Y.shape, dtype=bool)
         folds = KFold(args.folds) if args.blocked else KFold(args.folds, shuffle=True, random_state=1)
-        for fit_idx, held_idx in folds.split(X.docs):
+        for fit_idx, held_idx in folds.split(np.zeros(n)):
+            if share < 1:  # a random part of the fold's rows; the tagged fifth stays the same
+                rng = np.random.default_rng(0)
+                fit_idx = np.sort(rng.permutation(fit_idx)[: round(share * len(fit_idx))])
+            if plus:
+                fit_idx = np.r_[fit_idx, added]
             fold = fold_input(names, fit_idx, size)
             clf = RightsClassifier(*prototypes(default.embedder, norms), **fixed, **params)
-            clf.fit(fold.subset(fit_idx), Y[fit_idx])
+            clf.fit(fold.subset(fit_idx), Y_fit[fit_idx])
             held = fold.subset(held_idx)
             tagged[held_idx] = clf.decide(clf.predict_proba(held), clf.engaged(held))
         f1 = [
@@ -184,7 +224,7 @@ def main() -> None:
             + f" | {untagged[~engaged].mean():.3f} | {untagged[engaged].mean():.3f}"
             + f" | {time.perf_counter() - t:.0f} |"
         )
-        if args.errors:
+        if args.errors and share == 1 and not plus:
             errors.append((name, tagged))
     for name, tagged in errors:
         print_errors(name, Y, tagged, args.errors)
