@@ -220,8 +220,7 @@ def cmd_build_default(args: argparse.Namespace) -> int:
     tagger = build_default(corpus, embedder=args.embedder, cache=EmbeddingCache(), whole_text=args.whole_text)
     out = tagger.save(args.output or default_model_path())
     print(f"Saved {out}")
-    for k, v in tagger.meta["metrics"]["dev"].items():
-        print(f"  dev {k:<20} {v:.3f}")
+    _print_scores("On the dev split:", tagger.meta["metrics"]["dev"])
     return 0
 
 
