@@ -142,7 +142,7 @@ def main() -> None:
     train = load_labelled().subset("train")
     extra = load_labelled(args.extra).subset("train") if args.extra else None
     Y = train.matrix().astype(bool)
-    n = len(train)
+    n_train = len(train)
     Y_fit = np.vstack([Y, extra.matrix().astype(bool)]) if extra is not None else Y
     langs = np.array(train.langs)
     default = rightsmap.load()
@@ -156,7 +156,7 @@ def main() -> None:
     X = encoder._encode(texts, EmbeddingCache())[0]
     frozen = dict(zip(installed, X.whole, strict=True))
     read = [clean(t)[:WHOLE_CHARS] for t in texts]
-    added = np.arange(n, len(texts))  # the extra rows: fitted on (``+ extra``), never tagged
+    added = np.arange(n_train, len(texts))  # the extra rows: fitted on (``+ extra``), never tagged
 
     def fold_input(names: Sequence[str], fit_idx: np.ndarray, size: tuple[int, ...]) -> Encoded:
         """The encoded train split, with a ``tfidf`` encoder of ``size`` fitted on the fold's rows only."""
@@ -184,7 +184,7 @@ def main() -> None:
     shares = (0.25, 0.5, 0.75, 1.0) if args.learning_curve else (1.0,)
 
     kind = "blocked (consecutive rows)" if args.blocked else "random"
-    print(f"Train split: {n} testimonies, outer {args.folds}-fold CV, {kind} folds")
+    print(f"Train split: {n_train} testimonies, outer {args.folds}-fold CV, {kind} folds")
     if extra is not None:
         print(f"'+ extra rows': the {len(extra)} train-split rows of {args.extra} join every fold's fit")
     print()
@@ -201,7 +201,7 @@ def main() -> None:
         t = time.perf_counter()
         tagged = np.zeros(Y.shape, dtype=bool)
         folds = KFold(args.folds) if args.blocked else KFold(args.folds, shuffle=True, random_state=1)
-        for fit_idx, held_idx in folds.split(np.zeros(n)):
+        for fit_idx, held_idx in folds.split(np.zeros(n_train)):
             if share < 1:  # a random part of the fold's rows; the tagged fifth stays the same
                 rng = np.random.default_rng(0)
                 fit_idx = np.sort(rng.permutation(fit_idx)[: round(share * len(fit_idx))])
