@@ -1,7 +1,7 @@
 """Quality of rightsmap, in one run, on text it was never fitted on.
 
-    python benchmarks/quality.py              # dev split + UPR recommendations (if ../shared/data is there)
-    python benchmarks/quality.py --fast       # dev split and held-out set only
+    python benchmarks/quality.py         # also real posts and UPR recommendations (from ../shared/data)
+    python benchmarks/quality.py --fast  # dev split and held-out set only
 
 1. The dev split of our labelled corpus (never used for fitting or tuning): the zero-shot scorer,
    TF-IDF + logistic regression trained on the same train split, the supervised model with
@@ -10,7 +10,14 @@
 2. The held-out set (corpora/heldout/): testimonies written separately, by an author who never
    saw the training corpus, in other voices and formats; only ever measured, never used to fit or
    choose anything. The closest we have to the independent testimonies the product is judged on.
-3. Real text: UPR recommendations from ../shared/data, whose UPR Info issues / UHRI themes are
+3. Real posts: the 89 legal-advice forum posts of ../shared/data/learnedhands-legalbench-fewshot
+   (people's own words, mostly US; median 182 words, 24 over 300), each labelled with articles by
+   two labellers of ours who followed the corpus's labelling guide blind (never seeing the corpus,
+   a model or each other): benchmarks/judged_legal_posts.jsonl. Most of these posts are private
+   disputes that engage no right, so they test over-tagging on real text too. Each model is scored
+   against each labeller, beside the labellers' agreement with each other. Tiny: read the
+   figures as direction, not as a score to chase (and never choose on them).
+4. Real text: UPR recommendations from ../shared/data, whose UPR Info issues / UHRI themes are
    mapped to articles through corpora/norms/themes.json (recommendations whose themes map to no
    article are left out). A different genre (diplomatic imperatives, not testimony), so read it as
    a transfer check: the ranking figures (UDHR recall@3, top-1) matter more than F1.
@@ -19,6 +26,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -104,6 +112,27 @@ def by_language(title: str, model: Tagger, data: LabelledSet) -> None:
         row(f"{lang} ({len(idx)})", model, [data.texts[i] for i in idx], Y[idx])
 
 
+def judged_posts() -> tuple[list[str], dict[str, list[list[str]]]] | None:
+    """The real posts of ../shared/data and our labellers' articles for each, or None when the
+    data is not there; stops if the posts no longer match the ones we labelled."""
+    path = SHARED / "learnedhands-legalbench-fewshot" / "posts_multilabel.jsonl"
+    if not path.is_file():
+        return None
+    texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+    judged = Path(__file__).with_name("judged_legal_posts.jsonl").read_text(encoding="utf-8")
+    labels: dict[str, list[list[str]]] = {"labeller A": [], "labeller B": []}
+    for line in judged.splitlines():
+        rec = json.loads(line)
+        i = rec["line"]
+        if i >= len(texts) or hashlib.sha256(texts[i].encode()).hexdigest()[:16] != rec["sha256"]:
+            raise SystemExit(f"{path}: post {i} is not the one judged_legal_posts.jsonl labels")
+        labels["labeller A"].append(rec["labeller_a"])
+        labels["labeller B"].append(rec["labeller_b"])
+    if len(labels["labeller A"]) != len(texts):
+        raise SystemExit(f"{path}: {len(texts)} posts, but {len(labels['labeller A'])} are labelled")
+    return texts, labels
+
+
 def upr_sets(limit: int, seed: int = 0) -> list[tuple[str, list[str], list[list[str]]]]:
     """(name, texts, article labels) for each UPR file of ../shared/data, mapped through themes.json."""
     themes = json.loads(data_path("corpora", "norms", "themes.json").read_text(encoding="utf-8"))
@@ -175,6 +204,20 @@ def main() -> None:
     by_language("Held-out set", default, heldout)
     if args.fast:
         return
+    posts = judged_posts()
+    if posts is not None:
+        texts, judged = posts
+        a, b = (matrix(v) for v in judged.values())
+        header(f"Real posts: {len(texts)} legal-advice forum posts, articles by two blind labellers")
+        for who, gold in zip(judged, (a, b), strict=True):
+            for model_name, model in models:
+                row(f"{model_name}, against {who}", model, texts, gold)
+        agree = prf(a, b)
+        print(
+            f"\nThe labellers against each other: micro-F1 {agree['f1']:.3f} (B scored against A); "
+            f"no label from both on {int((~a.any(1) & ~b.any(1)).sum())} posts, from one only on "
+            f"{int((a.any(1) != b.any(1)).sum())}"
+        )
     for name, texts, labels in upr_sets(args.upr_limit):
         header(f"Real text: {name}, {len(texts)} recommendations with themes mapped to articles")
         for model_name, model in models:

@@ -1,6 +1,8 @@
 """The bundled training corpus keeps the shape issue 3 and corpora/training/README.md promise."""
 
 import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,3 +74,21 @@ def test_no_near_duplicates_within_the_corpus_or_with_the_heldout_set(corpus):
     # corpora/heldout/README.md: three held-out rows (at most 0.79) tell another story on a shared topic
     closest = (use.encode(heldout.texts) @ a.T).max(axis=1)
     assert (closest > 0.78).sum() <= 3 and closest.max() < 0.80
+
+
+def test_judged_legal_posts_hold_two_labellings_by_the_guide():
+    """benchmarks/judged_legal_posts.jsonl: one line per real post, in order, with valid IDs and
+    every covenant label beside one of its UDHR counterparts (the guide's rule)."""
+    norms = load_norms()
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "judged_legal_posts.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in rows] == list(range(89))
+    for r in rows:
+        assert len(r["sha256"]) == 16
+        for who in ("labeller_a", "labeller_b"):
+            ids = r[who]
+            assert set(ids) <= set(LABELS), (r["line"], who, ids)
+            udhr = {a for a in ids if a.startswith("UDHR-")}
+            for a in ids:
+                partners = {p for p in norms[a].related if p.startswith("UDHR-")}
+                assert a in udhr or not partners or partners & udhr, (r["line"], who, a)
