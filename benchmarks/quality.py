@@ -16,7 +16,9 @@
    a model or each other): benchmarks/judged_legal_posts.jsonl. Most of these posts are private
    disputes that engage no right, so they test over-tagging on real text too. Each model is scored
    against each labeller, beside the labellers' agreement with each other. Tiny: read the
-   figures as direction, not as a score to chase (and never choose on them).
+   figures as direction, not as a score to chase. Session 14's writing rounds were aimed at the
+   failure these posts first showed (topic taken for violation), so since then they are not a
+   blind test of those rounds (docs/quality-history.md).
 4. Real text: UPR recommendations from ../shared/data, whose UPR Info issues / UHRI themes are
    mapped to articles through corpora/norms/themes.json (recommendations whose themes map to no
    article are left out). A different genre (diplomatic imperatives, not testimony), so read it as
