@@ -62,6 +62,13 @@ def test_labelled_rows_carry_a_udhr_article_and_its_covenant_counterpart(corpus)
     assert not problems, problems[:10]
 
 
+def test_shipped_default_was_built_from_the_corpus_as_it_stands(corpus):
+    """After any corpus change, `rightsmap build-default` must be rerun (and its model committed)."""
+    meta = json.loads(data_path("models", "default", "model.json").read_text(encoding="utf-8"))
+    train = corpus.subset("train")
+    assert meta["training_data"] == {"fingerprint": train.fingerprint(), "rows": len(train)}
+
+
 def test_no_near_duplicates_within_the_corpus_or_with_the_heldout_set(corpus):
     """Whole-text USE cosine above 0.78 counts as a near-duplicate (the README's merge rule)."""
     heldout = load_labelled(data_path("corpora", "heldout", "testimonies.csv"))

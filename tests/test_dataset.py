@@ -27,6 +27,23 @@ def test_heldout_set_loads_and_shares_no_text_with_the_training_corpus():
     assert not {norm(t) for t in heldout.texts} & {norm(t) for t in load_labelled().texts}
 
 
+def test_a_folder_loads_every_csv_in_name_order_and_errors_name_the_file(tmp_path):
+    (tmp_path / "round-02.csv").write_text('text,labels,lang,split\n"no heat","UDHR-25"\n', encoding="utf-8")
+    (tmp_path / "round-01.csv").write_text('text,labels\n"a rude waiter",""\n', encoding="utf-8")
+    (tmp_path / "README.md").write_text("not a table", encoding="utf-8")
+    data = load_labelled(tmp_path)
+    assert data.texts == ["a rude waiter", "no heat"]
+    assert data.labels == [[], ["UDHR-25"]] and data.splits == ["train", "train"]
+    (tmp_path / "round-03.csv").write_text('text,labels\n"x","UDHR-99"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"(?s)round-03\.csv: 1 problem.*line 2, column 'labels'"):
+        load_labelled(tmp_path)
+
+
+def test_a_folder_without_csv_files_is_an_error(tmp_path):
+    with pytest.raises(DataError, match=r"holds no \.csv files"):
+        load_labelled(tmp_path)
+
+
 def test_label_spellings_are_normalised(tmp_path):
     f = tmp_path / "l.csv"
     f.write_text('text,labels\n"no heat","UDHR 25; icescr-11"\n', encoding="utf-8")

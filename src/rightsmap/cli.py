@@ -532,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Labels are ';'-separated article IDs in any common spelling "
         "(UDHR-25, 'UDHR 25', 'Article 25 UDHR').",
     )
-    p.add_argument("input", help="labelled CSV file")
+    p.add_argument("input", help="labelled CSV file, or a folder of them")
     _text_column(p)
     p.add_argument(
         "--labels-column", default="labels", metavar="C", help="column holding the labels (default: labels)"
@@ -559,7 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Precision, recall, F1, UDHR recall@3, calibration (ECE, Brier) and more, overall, per "
         "language and per label. Without a file: our corpus's dev split.",
     )
-    p.add_argument("input", nargs="?", default=None, help="labelled CSV (default: the bundled corpus)")
+    p.add_argument(
+        "input", nargs="?", default=None, help="labelled CSV or folder of CSVs (default: the bundled corpus)"
+    )
     _model_option(p)
     p.add_argument(
         "--split", default="dev", choices=["dev", "train", "all"], help="rows to use (default: dev)"
@@ -655,7 +657,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default=None, metavar="DIR", help="model directory (default: the bundled one)"
     )
     p.add_argument(
-        "--corpus", default=None, metavar="CSV", help="labelled corpus (default: corpora/training)"
+        "--corpus",
+        default=None,
+        metavar="PATH",
+        help="labelled CSV or folder of CSVs (default: corpora/training/)",
     )
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=EMBEDDER_HELP)
     _whole_text_option(p)

@@ -59,8 +59,8 @@ class LabelledSet:
 
 
 def default_corpus_path() -> Path:
-    """The bundled training corpus, ``corpora/training/testimonies.csv``."""
-    return data_path("corpora", "training", "testimonies.csv")
+    """The bundled training corpus: the folder ``corpora/training/``, one CSV per writing round."""
+    return data_path("corpora", "training")
 
 
 def check_columns(path: str | Path, columns: Sequence[str], required: Sequence[str]) -> None:
@@ -98,11 +98,28 @@ def open_csv(path: Path, required: Sequence[str], what: str) -> Iterator[tuple[l
 def load_labelled(
     path: str | Path | None = None, text_column: str = "text", labels_column: str = "labels"
 ) -> LabelledSet:
-    """Read a labelled CSV; labels are ``;``-separated IDs in any common spelling.
+    """Read a labelled CSV, or every ``*.csv`` in a folder in name order (default: our corpus).
 
-    Raises DataError naming the file, line and column of the first problems found.
+    Labels are ``;``-separated IDs in any common spelling. Raises DataError naming the file, line
+    and column of the first problems found.
     """
     path = Path(path) if path is not None else default_corpus_path()
+    if not path.is_dir():
+        return _load_file(path, text_column, labels_column)
+    files = sorted(path.glob("*.csv"))
+    if not files:
+        raise DataError(f"labelled folder {path} holds no .csv files")
+    parts = [_load_file(f, text_column, labels_column) for f in files]
+    return LabelledSet(
+        [t for part in parts for t in part.texts],
+        [ls for part in parts for ls in part.labels],
+        [g for part in parts for g in part.langs],
+        [s for part in parts for s in part.splits],
+    )
+
+
+def _load_file(path: Path, text_column: str, labels_column: str) -> LabelledSet:
+    """Read one labelled CSV (see load_labelled)."""
     with open_csv(path, (text_column, labels_column), "labelled file") as (_, reader):
         texts, labels, langs, splits, problems = [], [], [], [], []
         for row in reader:

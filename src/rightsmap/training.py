@@ -48,7 +48,9 @@ def train(
     whole_text: Sequence[str] = DEFAULT_WHOLE_TEXT,
     neighbours: int = 30,
 ) -> Tagger:
-    """Retrain on a coalition's labelled CSV, on top of our corpus (their rows count ``weight`` times).
+    """Retrain on a coalition's labelled CSV (or folder of CSVs), on top of our corpus.
+
+    The coalition's rows count ``weight`` times.
 
     Labels may be spelled ``UDHR 25``, ``udhr-25`` or ``Article 25 UDHR``; unknown labels raise
     DataError with the closest valid ID; labels with fewer than 5 examples give a warning. The
@@ -105,7 +107,7 @@ def evaluate(
     text_column: str = "text",
     labels_column: str = "labels",
 ) -> dict[str, Any]:
-    """Evaluate a model (default: the bundled one) on a labelled CSV (default: our dev split).
+    """Evaluate a model (default: the bundled one) on a labelled CSV or folder (default: our dev split).
 
     ``split=None`` uses every row. Returns figures overall, per language and per label.
     """
