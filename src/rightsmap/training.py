@@ -140,7 +140,7 @@ def suggest_labels(
     for i in range(0, len(texts), CHUNK):
         encoded = tagger._encode(_check_texts(texts[i : i + CHUNK]))[0]
         proba = tagger.scorer.predict_proba(encoded)
-        tagged = (proba >= tagger.thresholds_) & tagger.scorer.engaged(encoded)[:, None]
+        tagged = tagger.scorer.decide(proba, tagger.scorer.engaged(encoded))
         errors = np.where(tagged, 1.0 - proba, proba).sum(axis=1)
         errors[encoded.empty] = 0.0
         expected.append(errors)
