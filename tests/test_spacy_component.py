@@ -17,6 +17,6 @@ def test_add_pipe_sets_rights_and_suggestions_on_the_doc(tagger):
 def test_pipe_batches_and_config_reaches_the_tagger():
     nlp = spacy.blank("en")
     nlp.add_pipe("rightsmap", config={"top_k": 1, "suggest": False})
-    docs = list(nlp.pipe(["Police took my phone at the protest.", "The bus was late again."]))
+    docs = list(nlp.pipe(["The landlord shut off our heat in January.", "The bus was late again."]))
     assert len(docs[0]._.rights) == 1 and docs[0]._.rights_suggestions == []
     assert docs[1]._.rights == []
