@@ -69,13 +69,13 @@ def _print_result(
         print(f"  ! {w}")
     if not result.tags:
         print("  no right engaged above the decision thresholds")
-    if not result.tags and closest is not None:
-        _print_wrapped(
-            "",
-            f"(the model doubts that this text engages any right, though {closest[0]} scores "
-            f"{closest[1]:.2f}; --min-confidence {CLOSEST_SHOWN} lists such articles)",
-            indent=2,
-        )
+        if closest is not None:
+            _print_wrapped(
+                "",
+                f"(the model doubts that this text engages any right, though {closest[0]} scores "
+                f"{closest[1]:.2f}; --min-confidence {CLOSEST_SHOWN} lists such articles)",
+                indent=2,
+            )
     for t in result.tags:
         print(f"  {t.confidence:5.2f}  {t.article:<10} {t.title}")
         if t.evidence:
