@@ -123,7 +123,7 @@ def test_save_and_load_round_trip(tagger, tmp_path):
     assert "Intended use" in card and tagger.embedder.name in card
     assert "neural network (one hidden layer of 256 units)" in card
     with np.load(tmp_path / "m" / "weights.npz") as npz:  # the larger arrays are kept small
-        assert npz["prototypes"].dtype == np.float16 and npz["joint_hidden"].dtype == np.float16
+        assert all(npz[k].dtype == np.float16 for k in ("prototypes", "joint_hidden", "coef", "whole0_coef"))
 
 
 def test_model_built_with_another_embedder_is_refused(tagger, tmp_path):

@@ -12,14 +12,15 @@ from tqdm import tqdm
 from .embed import Encoded, normalise, quantise_rows
 
 
-def _half(prototypes: np.ndarray) -> np.ndarray:
-    """Prototypes as saved: float16, which ``tagger.prototypes`` already rounds them to (lossless)."""
-    return np.asarray(prototypes, dtype=np.float16)
+def _half(values: np.ndarray) -> np.ndarray:
+    """An array as saved: float16. Prototypes and head coefficients are already rounded to it
+    when made, so saving loses nothing."""
+    return np.asarray(values, dtype=np.float16)
 
 
-def _single(prototypes: np.ndarray) -> np.ndarray:
-    """Saved prototypes back to float32 for fast products."""
-    return np.asarray(prototypes, dtype=np.float32)
+def _single(values: np.ndarray) -> np.ndarray:
+    """A saved float16 array back to float32 for fast products."""
+    return np.asarray(values, dtype=np.float32)
 
 
 def prototype_similarity(vectors: np.ndarray, prototypes: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -416,7 +417,8 @@ class RightsClassifier(BaseEstimator):
                 coef[j], intercept[j] = fitted
             if bar is not None:
                 bar.update()
-        return coef.astype(np.float32), intercept  # float32 as saved: a loaded model predicts the same
+        # rounded to float16, the precision they are saved at, so a loaded model predicts the same
+        return coef.astype(np.float16).astype(np.float32), intercept
 
     def _fit_joint(self, X: Encoded, Y: np.ndarray, weight: np.ndarray, bar: Any = None) -> Joint | None:
         """The joint network on all of ``X``'s vectors (none when ``joint_weight`` is 0)."""
@@ -642,13 +644,13 @@ class RightsClassifier(BaseEstimator):
         params["abstain_threshold"] = self.abstain_threshold_
         params["any_intercept"] = float(self.any_intercept_)
         arrays = {
-            "coef": self.coef_,
+            "coef": _half(self.coef_),
             "intercept": self.intercept_,
             "thresholds": self.thresholds_,
             "any_coef": np.asarray(self.any_coef_, dtype=np.float32),
         }
         for v, (w_coef, w_intercept) in enumerate(self.whole_):
-            arrays[f"whole{v}_coef"], arrays[f"whole{v}_intercept"] = w_coef, w_intercept
+            arrays[f"whole{v}_coef"], arrays[f"whole{v}_intercept"] = _half(w_coef), w_intercept
         if self.joint_ is not None:
             arrays.update(zip(JOINT_ARRAYS, self.joint_, strict=True))
         if self.pool_ is not None:
