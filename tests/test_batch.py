@@ -2,6 +2,7 @@ import csv
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -83,6 +84,16 @@ def test_other_formats_in_and_out(tmp_path, tagger, suffix):
     assert got["text"].tolist() == TEXTS
     assert list(got.columns) == ["id", "text", *ADDED_COLUMNS]
     assert "UDHR-5" in got["rights"][1]
+
+
+def test_notes_name_the_articles_withheld_from_a_text_left_untagged(tagger, monkeypatch):
+    # as if the "no right engaged" head doubted every text; the probabilities are the model's
+    monkeypatch.setattr(tagger.scorer, "engaged", lambda X: np.zeros(len(X), dtype=bool))
+    out = tag_frame(pd.DataFrame({"text": [TEXTS[1], TEXTS[3]]}), "text", tagger)
+    assert out["rights"].tolist() == ["", ""]
+    assert "doubts that this text engages any right, though it scores" in out["notes"][0]
+    assert "UDHR-5 0.9" in out["notes"][0]
+    assert out["notes"][1] == ""  # nothing scores 0.5 in an everyday complaint
 
 
 def test_tag_frame_returns_a_dataframe_with_tags(tagger):

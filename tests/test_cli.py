@@ -1,10 +1,10 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from rightsmap.cli import main
-from rightsmap.types import TagResult
 
 ROOT_EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / "testimonies.csv"
 
@@ -31,14 +31,13 @@ def test_tag_prints_a_table(capsys, tagger):
     assert "evidence:" in out
 
 
-def test_tag_names_the_top_article_of_a_text_left_untagged_only_when_it_scores_high(
-    capsys, tagger, monkeypatch
-):
-    # as if the "no right engaged" gate had withheld every tag; the probabilities are the model's
-    monkeypatch.setattr(type(tagger), "tag", lambda self, texts, *a, **k: [TagResult(text=t) for t in texts])
+def test_tag_names_the_articles_withheld_from_a_text_left_untagged(capsys, tagger, monkeypatch):
+    # as if the "no right engaged" head doubted every text; the probabilities are the model's
+    monkeypatch.setattr(tagger.scorer, "engaged", lambda X: np.zeros(len(X), dtype=bool))
     assert main(["tag", "Police took my phone at the protest.", "The bus was late again."]) == 0
     first, second = capsys.readouterr().out.split("Testimony 2:")
-    assert "no right engaged" in first and "though UDHR-12 scores 0.98" in first
+    assert "no right engaged" in first and "though it scores UDHR-12 0.9" in first
+    assert "--min-confidence 0.5 tags them" in first
     assert "no right engaged" in second and "scores" not in second
 
 

@@ -111,7 +111,7 @@ def test_to_dict_is_json_safe(tagger):
     d = tagger.tag(HEAT).to_dict()
     again = json.loads(json.dumps(d))
     assert again["tags"][0]["article"] == d["tags"][0]["article"]
-    assert set(again) == {"text", "tags", "recommendations", "suggestions", "warnings"}
+    assert set(again) == {"text", "tags", "recommendations", "suggestions", "warnings", "withheld"}
 
 
 def test_save_and_load_round_trip(tagger, tmp_path):
@@ -169,6 +169,22 @@ def test_everyday_complaint_engages_no_right(tagger):
     assert r.tags == []
     # an explicit floor still gives the ranking
     assert len(tagger.tag(r.text, top_k=3, min_confidence=0.0).tags) == 3
+
+
+def test_a_text_judged_to_engage_no_right_lists_its_strong_articles_as_withheld(tagger, monkeypatch):
+    assert tagger.tag(HEAT).withheld == []  # tagged: nothing withheld
+    # as if the "no right engaged" head doubted every text; the probabilities are the model's
+    monkeypatch.setattr(tagger.scorer, "engaged", lambda X: np.zeros(len(X), dtype=bool))
+    phone, bus = tagger.tag(["Police took my phone at the protest.", "The bus was late again."])
+    assert phone.tags == [] and bus.tags == [] and bus.withheld == []
+    assert "UDHR-12" in [t.article for t in phone.withheld]
+    confidences = [t.confidence for t in phone.withheld]
+    assert min(confidences) >= 0.5 and confidences == sorted(confidences, reverse=True)
+    assert phone.withheld[0].evidence[0].text == phone.text
+    # a floor of one's own tags those articles instead, and withholds nothing
+    floor = tagger.tag(phone.text, min_confidence=0.5)
+    assert [t.article for t in floor.tags] == [t.article for t in phone.withheld] and floor.withheld == []
+    assert len(tagger.tag(phone.text, top_k=1).withheld) == 1
 
 
 def test_predict_matches_the_default_tags(tagger):

@@ -394,10 +394,19 @@ def _jsonl_to_parquet(source: Path, target: Path, columns: list[str]) -> None:
 # -- tagging ---------------------------------------------------------------------------------
 
 
+def withheld_note(result: TagResult) -> str:
+    """What to tell a reader about ``result.withheld`` ("" when nothing was withheld)."""
+    if not result.withheld:
+        return ""
+    scores = ", ".join(f"{t.article} {t.confidence:.2f}" for t in result.withheld)
+    return f"the model doubts that this text engages any right, though it scores {scores}"
+
+
 def tagged_values(result: TagResult, notes: Sequence[str] = ()) -> dict[str, str]:
     """The added columns for one tagged text (``ADDED_COLUMNS``, and ``recommendations``: the
     `;`-joined IDs of the past UPR recommendations found, when a UPR index is installed)."""
     top = result.tags[0] if result.tags else None
+    withheld = withheld_note(result)
     return {
         "recommendations": ";".join(r.id for r in result.recommendations),
         "rights": ";".join(t.article for t in result.tags),
@@ -407,7 +416,7 @@ def tagged_values(result: TagResult, notes: Sequence[str] = ()) -> dict[str, str
             [t.__dict__ | {"evidence": [e.__dict__ for e in t.evidence]} for t in result.tags],
             ensure_ascii=False,
         ),
-        "notes": "; ".join([*notes, *result.warnings]),
+        "notes": "; ".join([*notes, *result.warnings, *([withheld] if withheld else [])]),
     }
 
 

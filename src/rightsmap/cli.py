@@ -47,9 +47,6 @@ def _whole_text_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-CLOSEST_SHOWN = 0.5  # `rightsmap tag` names the top article of an untagged text from this probability
-
-
 def _embedder_list(value: str) -> tuple[str, ...]:
     names = tuple(v.strip() for v in value.split(",") if v.strip())
     return () if names == ("none",) else names
@@ -59,23 +56,20 @@ def _shorten(text: str, width: int) -> str:
     return textwrap.shorten(" ".join(text.split()), width=width, placeholder="…")
 
 
-def _print_result(
-    result: TagResult, index: int | None = None, closest: tuple[str, float] | None = None
-) -> None:
-    """Print one result; ``closest`` is the top article of a text the model left untagged."""
+def _print_result(result: TagResult, index: int | None = None) -> None:
+    """Print one result: tags, or the articles withheld from an untagged text; then the rest."""
+    from .batch import withheld_note
+    from .tagger import WITHHELD_SHOWN
+
     head = f"Testimony {index}: " if index is not None else ""
     print(f"{head}“{_shorten(result.text, 90)}”")
     for w in result.warnings:
         print(f"  ! {w}")
     if not result.tags:
         print("  no right engaged above the decision thresholds")
-        if closest is not None:
-            _print_wrapped(
-                "",
-                f"(the model doubts that this text engages any right, though {closest[0]} scores "
-                f"{closest[1]:.2f}; --min-confidence {CLOSEST_SHOWN} lists such articles)",
-                indent=2,
-            )
+        if result.withheld:
+            hint = f"({withheld_note(result)}; --min-confidence {WITHHELD_SHOWN} tags them)"
+            _print_wrapped("", hint, indent=2)
     for t in result.tags:
         print(f"  {t.confidence:5.2f}  {t.article:<10} {t.title}")
         if t.evidence:
@@ -123,15 +117,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
         return 0
-    closest: dict[int, tuple[str, float]] = {}
-    withheld = [i for i, r in enumerate(results) if not r.tags and r.text.strip()]
-    if withheld and args.min_confidence is None:  # say so when the gate withheld a confident article
-        for i, p in zip(withheld, tagger.predict_proba([results[i].text for i in withheld]), strict=True):
-            top = max(range(len(p)), key=p.__getitem__)
-            if p[top] >= CLOSEST_SHOWN:
-                closest[i] = (tagger.labels[top], float(p[top]))
     for i, r in enumerate(results):
-        _print_result(r, i + 1 if len(results) > 1 else None, closest.get(i))
+        _print_result(r, i + 1 if len(results) > 1 else None)
     return 0
 
 

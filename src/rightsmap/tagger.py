@@ -51,6 +51,7 @@ FORMAT_VERSION = 5
 MAX_CHARS = 200_000  # longer texts are cut here, with a warning
 WHOLE_CHARS = 10_000  # what whole-text embedders read (testimonies are far shorter): bounds their memory
 CHUNK = 256  # documents encoded together: bounds memory on long lists
+WITHHELD_SHOWN = 0.5  # TagResult.withheld lists an untagged text's articles from this probability
 UDHR_COLUMNS = np.array([aid.startswith("UDHR-") for aid in LABELS])
 Scorer = ZeroShotScorer | RightsClassifier
 KINDS: dict[str, type[ZeroShotScorer] | type[RightsClassifier]] = {
@@ -241,8 +242,10 @@ class Tagger:
         """Tag one text (returns a TagResult) or a list of texts (returns a list).
 
         By default the model's decision rule picks the tags (``score_texts`` describes it), and a
-        text the model judges to engage no right gets no tag. ``min_confidence`` replaces both with
-        one floor (0.0 gives the full ranking); ``top_k`` keeps at most that many tags.
+        text the model judges to engage no right gets no tag; the articles it still scores at 0.5
+        or more are then listed in ``TagResult.withheld``, for a person to judge. ``min_confidence``
+        replaces both with one floor (0.0 gives the full ranking); ``top_k`` keeps at most that
+        many tags.
 
         ``recommendations``: how many past UPR recommendations to attach to each tagged text
         (default: 5 when a UPR index is installed, else none; see ``rightsmap upr import``);
@@ -269,13 +272,21 @@ class Tagger:
             memo = VectorMemo()  # this chunk's vectors; the UPR search below reuses the whole-text ones
             encoded, sentences, warnings = self._encode(chunk, memo)
             proba, sent_scores = self.scorer.score(encoded)
+            # under the default rule, the articles of a text judged to engage no right are withheld
             if min_confidence is None:
-                keep = self.scorer.decide(proba, self.scorer.engaged(encoded))
+                doubted = ~self.scorer.engaged(encoded)
+                keep = self.scorer.decide(proba, ~doubted)
             else:
-                keep = proba >= min_confidence
+                doubted, keep = np.zeros(len(chunk), dtype=bool), proba >= min_confidence
             first = np.searchsorted(encoded.owner, np.arange(len(chunk)))
             rows = [sent_scores[first[d] : first[d] + len(sentences[d])] for d in range(len(chunk))]
             tagged = [self._tags(proba[d], keep[d], rows[d], sentences[d], top_k) for d in range(len(chunk))]
+            withheld = [
+                self._tags(proba[d], proba[d] >= WITHHELD_SHOWN, rows[d], sentences[d], top_k)
+                if doubted[d]
+                else []
+                for d in range(len(chunk))
+            ]
             recs: dict[int, list[Recommendation]] = {}
             if index is not None and k:  # only texts with tags are searched
                 todo = [d for d, tags in enumerate(tagged) if tags]
@@ -286,7 +297,11 @@ class Tagger:
             ents = dict(zip(drafted, entities_many([chunk[d] for d in drafted]), strict=True))
             for d, (text, tags) in enumerate(zip(chunk, tagged, strict=True)):
                 result = TagResult(
-                    text=text, tags=tags, recommendations=recs.get(d, []), warnings=warnings[d]
+                    text=text,
+                    tags=tags,
+                    recommendations=recs.get(d, []),
+                    warnings=warnings[d],
+                    withheld=withheld[d],
                 )
                 if d in ents:
                     result = replace(result, suggestions=framing.suggest(result, self.norms, ents=ents[d]))

@@ -60,13 +60,18 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class TagResult:
-    """What ``rightsmap.tag`` returns for one text."""
+    """What ``rightsmap.tag`` returns for one text.
+
+    ``withheld``: when the model judged that the text engages no right and so gave it no tag
+    (default decision rule only), the articles it still scores at 0.5 or more: worth a look.
+    """
 
     text: str
     tags: list[Tag] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    withheld: list[Tag] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dictionary of the whole result."""
