@@ -10,6 +10,8 @@
 2. The held-out set (corpora/heldout/): testimonies written separately, by an author who never
    saw the training corpus, in other voices and formats; only ever measured, never used to fit or
    choose anything. The closest we have to the independent testimonies the product is judged on.
+   Then its very short testimonies (short.csv, 6 to 25 words, by another such author), where the
+   "no right engaged" gate is known to withhold most.
 3. Real posts: the 89 legal-advice forum posts of ../shared/data/learnedhands-legalbench-fewshot
    (people's own words, mostly US; median 182 words, 24 over 300), each labelled with articles by
    two labellers of ours who followed the corpus's labelling guide blind (never seeing the corpus,
@@ -204,6 +206,15 @@ def main() -> None:
     for name, model in models:
         row(name, model, heldout.texts, heldout.matrix())
     by_language("Held-out set", default, heldout)
+    short = load_labelled(data_path("corpora", "heldout", "short.csv"))
+    header(f"Held-out short testimonies: {len(short)} of 6 to 25 words (corpora/heldout/short.csv)")
+    for name, model in models:
+        row(name, model, short.texts, short.matrix())
+    engaged = short.matrix().any(axis=1)
+    untagged = ~default.predict(short.texts).any(axis=1)
+    print(
+        f"\nrightsmap default: {untagged[engaged].mean():.1%} of the {engaged.sum()} engaged texts get no tag"
+    )
     if args.fast:
         return
     posts = judged_posts()
