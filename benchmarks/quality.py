@@ -1,7 +1,7 @@
 """Quality of rightsmap, in one run, on text it was never fitted on.
 
     python benchmarks/quality.py         # also real posts and UPR recommendations (from ../shared/data)
-    python benchmarks/quality.py --fast  # dev split and held-out set only
+    python benchmarks/quality.py --fast  # dev split and held-out sets only
 
 1. The dev split of our labelled corpus (never used for fitting or tuning): the zero-shot scorer,
    TF-IDF + logistic regression trained on the same train split, the supervised model with
@@ -10,8 +10,8 @@
 2. The held-out set (corpora/heldout/): testimonies written separately, by an author who never
    saw the training corpus, in other voices and formats; only ever measured, never used to fit or
    choose anything. The closest we have to the independent testimonies the product is judged on.
-   Then its very short testimonies (short.csv, 6 to 25 words, by another such author), where the
-   "no right engaged" gate is known to withhold most.
+   Then its very short testimonies (short.csv, up to 25 words, by another such author), which
+   get no tag at all more often than longer ones.
 3. Real posts: the 89 legal-advice forum posts of ../shared/data/learnedhands-legalbench-fewshot
    (people's own words, mostly US; median 182 words, 24 over 300), each labelled with articles by
    two labellers of ours who followed the corpus's labelling guide blind (never seeing the corpus,
@@ -177,7 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--fast", action="store_true", help="dev split and held-out set only")
+    parser.add_argument("--fast", action="store_true", help="dev split and held-out sets only")
     parser.add_argument("--upr-limit", type=int, default=1000, help="recommendations sampled per UPR file")
     args = parser.parse_args()
 
@@ -207,7 +207,11 @@ def main() -> None:
         row(name, model, heldout.texts, heldout.matrix())
     by_language("Held-out set", default, heldout)
     short = load_labelled(data_path("corpora", "heldout", "short.csv"))
-    header(f"Held-out short testimonies: {len(short)} of 6 to 25 words (corpora/heldout/short.csv)")
+    words = sorted(len(t.split()) for t in short.texts)
+    header(
+        f"Held-out short testimonies: {len(short)} of {words[0]} to {words[-1]} words "
+        "(corpora/heldout/short.csv)"
+    )
     for name, model in models:
         row(name, model, short.texts, short.matrix())
     engaged = short.matrix().any(axis=1)

@@ -35,9 +35,9 @@ def test_tag_names_the_articles_withheld_from_a_text_left_untagged(capsys, tagge
     # as if the "no right engaged" head doubted every text; the probabilities are the model's
     monkeypatch.setattr(tagger.scorer, "engaged", lambda X: np.zeros(len(X), dtype=bool))
     assert main(["tag", "Police took my phone at the protest.", "The bus was late again."]) == 0
-    first, second = capsys.readouterr().out.split("Testimony 2:")
+    first, second = (" ".join(part.split()) for part in capsys.readouterr().out.split("Testimony 2:"))
     assert "no right engaged" in first and "though it scores UDHR-12 0.9" in first
-    assert "--min-confidence 0.5 tags them" in first
+    assert "rerun with --min-confidence 0.5 to tag them" in first
     assert "no right engaged" in second and "scores" not in second
 
 

@@ -187,6 +187,15 @@ def test_a_text_judged_to_engage_no_right_lists_its_strong_articles_as_withheld(
     assert len(tagger.tag(phone.text, top_k=1).withheld) == 1
 
 
+def test_only_the_no_right_judgement_withholds_articles(tagger, monkeypatch):
+    # a text the model judges to engage a right but whose articles all miss the rule: no tag,
+    # and nothing withheld either, however high an article scores
+    monkeypatch.setattr(tagger.scorer, "decide", lambda proba, engaged: np.zeros(proba.shape, dtype=bool))
+    result = tagger.tag(HEAT)
+    assert result.tags == [] and result.withheld == []
+    assert tagger.tag(HEAT, min_confidence=0.5).tags  # its articles do score 0.5 or more
+
+
 def test_predict_matches_the_default_tags(tagger):
     texts = [HEAT, "My team lost again on Sunday and the pizza arrived cold."]
     decisions = tagger.predict(texts)

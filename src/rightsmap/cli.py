@@ -68,7 +68,7 @@ def _print_result(result: TagResult, index: int | None = None) -> None:
     if not result.tags:
         print("  no right engaged above the decision thresholds")
         if result.withheld:
-            hint = f"({withheld_note(result)}; --min-confidence {WITHHELD_SHOWN} tags them)"
+            hint = f"({withheld_note(result)}; rerun with --min-confidence {WITHHELD_SHOWN} to tag them)"
             _print_wrapped("", hint, indent=2)
     for t in result.tags:
         print(f"  {t.confidence:5.2f}  {t.article:<10} {t.title}")

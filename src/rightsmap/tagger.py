@@ -243,9 +243,10 @@ class Tagger:
 
         By default the model's decision rule picks the tags (``score_texts`` describes it), and a
         text the model judges to engage no right gets no tag; the articles it still scores at 0.5
-        or more are then listed in ``TagResult.withheld``, for a person to judge. ``min_confidence``
-        replaces both with one floor (0.0 gives the full ranking); ``top_k`` keeps at most that
-        many tags.
+        or more are then listed in ``TagResult.withheld``, for a person to judge.
+        ``min_confidence`` replaces the rule and that judgement with one floor (0.0 gives the full
+        ranking; nothing is withheld); ``top_k`` keeps at most that many tags, and withheld
+        articles.
 
         ``recommendations``: how many past UPR recommendations to attach to each tagged text
         (default: 5 when a UPR index is installed, else none; see ``rightsmap upr import``);
