@@ -8,6 +8,7 @@ rightsmap is installed::
     doc = nlp("The landlord shut off our heat in January.")
     doc._.rights              # list[Tag], as rightsmap.tag returns them
     doc._.rights_suggestions  # list[Suggestion]
+    doc._.rights_withheld     # list[Tag]: TagResult.withheld
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from spacy.tokens import Doc
 from .tagger import Tagger, load
 from .types import TagResult
 
-EXTENSIONS = ("rights", "rights_suggestions", "rights_recommendations")
+EXTENSIONS = ("rights", "rights_suggestions", "rights_recommendations", "rights_withheld")
 
 
 class RightsComponent:
@@ -62,6 +63,7 @@ class RightsComponent:
         doc._.rights = result.tags
         doc._.rights_suggestions = result.suggestions
         doc._.rights_recommendations = result.recommendations
+        doc._.rights_withheld = result.withheld
         return doc
 
 
