@@ -406,7 +406,6 @@ def tagged_values(result: TagResult, notes: Sequence[str] = ()) -> dict[str, str
     """The added columns for one tagged text (``ADDED_COLUMNS``, and ``recommendations``: the
     `;`-joined IDs of the past UPR recommendations found, when a UPR index is installed)."""
     top = result.tags[0] if result.tags else None
-    withheld = withheld_note(result)
     return {
         "recommendations": ";".join(r.id for r in result.recommendations),
         "rights": ";".join(t.article for t in result.tags),
@@ -416,7 +415,7 @@ def tagged_values(result: TagResult, notes: Sequence[str] = ()) -> dict[str, str
             [t.__dict__ | {"evidence": [e.__dict__ for e in t.evidence]} for t in result.tags],
             ensure_ascii=False,
         ),
-        "notes": "; ".join([*notes, *result.warnings, *([withheld] if withheld else [])]),
+        "notes": "; ".join(n for n in [*notes, *result.warnings, withheld_note(result)] if n),
     }
 
 
