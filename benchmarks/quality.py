@@ -11,7 +11,8 @@
    saw the training corpus, in other voices and formats; only ever measured, never used to fit or
    choose anything. The closest we have to the independent testimonies the product is judged on.
    Then its very short testimonies (short.csv, up to 25 words, by another such author), which
-   get no tag at all more often than longer ones.
+   get no tag at all more often than longer ones, and its long ones (long.csv, 300 to 900 words,
+   by three more), longer than any training text.
 3. Real posts: the 89 legal-advice forum posts of ../shared/data/learnedhands-legalbench-fewshot
    (people's own words, mostly US; median 182 words, 24 over 300), each labelled with articles by
    two labellers of ours who followed the corpus's labelling guide blind (never seeing the corpus,
@@ -206,19 +207,19 @@ def main() -> None:
     for name, model in models:
         row(name, model, heldout.texts, heldout.matrix())
     by_language("Held-out set", default, heldout)
-    short = load_labelled(data_path("corpora", "heldout", "short.csv"))
-    words = sorted(len(t.split()) for t in short.texts)
-    header(
-        f"Held-out short testimonies: {len(short)} of {words[0]} to {words[-1]} words "
-        "(corpora/heldout/short.csv)"
-    )
-    for name, model in models:
-        row(name, model, short.texts, short.matrix())
-    engaged = short.matrix().any(axis=1)
-    untagged = ~default.predict(short.texts).any(axis=1)
-    print(
-        f"\nrightsmap default: {untagged[engaged].mean():.1%} of the {engaged.sum()} engaged texts get no tag"
-    )
+    for kind, name in [("short", "short.csv"), ("long", "long.csv")]:
+        texts = load_labelled(data_path("corpora", "heldout", name))
+        words = sorted(len(t.split()) for t in texts.texts)
+        header(
+            f"Held-out {kind} testimonies: {len(texts)} of {words[0]} to {words[-1]} words "
+            f"(corpora/heldout/{name})"
+        )
+        for model_name, model in models:
+            row(model_name, model, texts.texts, texts.matrix())
+        engaged = texts.matrix().any(axis=1)
+        untagged = ~default.predict(texts.texts).any(axis=1)
+        share = untagged[engaged].mean()
+        print(f"\nrightsmap default: {share:.1%} of the {engaged.sum()} engaged texts get no tag")
     if args.fast:
         return
     posts = judged_posts()

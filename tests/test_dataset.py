@@ -16,7 +16,7 @@ def test_bundled_corpus_loads_with_both_splits():
     assert (Y.sum(axis=1) == 0).any(), "the corpus should hold negatives"
 
 
-@pytest.mark.parametrize(("name", "rows"), [("testimonies.csv", 437), ("short.csv", 195)])
+@pytest.mark.parametrize(("name", "rows"), [("testimonies.csv", 437), ("short.csv", 195), ("long.csv", 83)])
 def test_heldout_sets_load_and_share_no_text_with_the_training_corpus(name, rows):
     heldout = load_labelled(data_path("corpora", "heldout", name))
     assert len(heldout) == rows and set(heldout.langs) == {"en", "es", "fr"}
