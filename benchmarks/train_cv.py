@@ -14,8 +14,9 @@ embedders, each model with its own inner cross-validation for calibration and th
 refitted on four fifths of the train split and tags the fifth (a ``tfidf`` encoder is fitted on
 those four fifths too); ``--compare`` refits the same with some parameters changed,
 ``--whole-text`` with other whole-text encoders. Prints micro-F1
-overall and by language, the share of texts that engage no right and get no tag, and the share
-of texts that engage a right but get no tag at all; ``--errors N`` then the N articles with the
+overall and by language, the share of texts that engage no right and get no tag, the share
+of texts that engage a right but get no tag at all, and the ranking figures (UDHR recall@3 and
+top-1, as in benchmarks/quality.py); ``--errors N`` then the N articles with the
 most wrong decisions, to show where a recipe still fails. ``--learning-curve`` refits each recipe
 on a random quarter, half and three quarters of each fold's rows too (the same tagged fifths), to
 show whether more testimonies of the kinds we have would still pay. ``--extra FILE`` runs each recipe
@@ -45,9 +46,9 @@ import rightsmap
 from rightsmap.classifier import RightsClassifier
 from rightsmap.dataset import load_labelled
 from rightsmap.embed import EmbeddingCache, Encoded, TfidfEmbedder, get_embedder
-from rightsmap.evaluation import prf
+from rightsmap.evaluation import prf, recall_at_k, top1_accuracy
 from rightsmap.norms import LABELS, load_norms, udhr_counterparts
-from rightsmap.tagger import WHOLE_CHARS, Tagger, prototypes
+from rightsmap.tagger import UDHR_COLUMNS, WHOLE_CHARS, Tagger, prototypes
 from rightsmap.text import clean
 
 
@@ -189,8 +190,11 @@ def main() -> None:
         print(f"'+ extra rows': the {len(extra)} train-split rows of {args.extra} join every fold's fit")
     print()
     errors: list[tuple[str, np.ndarray]] = []
-    print("| recipe | F1 | en | es | fr | negatives untagged | engaged untagged | seconds |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| recipe | F1 | en | es | fr | negatives untagged | engaged untagged | UDHR recall@3 | top-1 "
+        "| seconds |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     options = (False, True) if extra is not None else (False,)
     runs = [(name, r, share, plus) for name, r in recipes.items() for share in shares for plus in options]
     for name, (params, names, size), share, plus in runs:
@@ -200,6 +204,7 @@ def main() -> None:
             name = f"{name} + {len(extra)} extra rows"
         t = time.perf_counter()
         tagged = np.zeros(Y.shape, dtype=bool)
+        proba = np.zeros(Y.shape)
         folds = KFold(args.folds) if args.blocked else KFold(args.folds, shuffle=True, random_state=1)
         for fit_idx, held_idx in folds.split(np.zeros(n_train)):
             if share < 1:  # a random part of the fold's rows; the tagged fifth stays the same
@@ -211,7 +216,8 @@ def main() -> None:
             clf = RightsClassifier(*prototypes(default.embedder, norms), **fixed, **params)
             clf.fit(fold.subset(fit_idx), Y_fit[fit_idx])
             held = fold.subset(held_idx)
-            tagged[held_idx] = clf.decide(clf.predict_proba(held), clf.engaged(held))
+            proba[held_idx] = clf.predict_proba(held)
+            tagged[held_idx] = clf.decide(proba[held_idx], clf.engaged(held))
         f1 = [
             prf(Y[m], tagged[m])["f1"]
             for m in (np.ones(len(Y), dtype=bool), langs == "en", langs == "es", langs == "fr")
@@ -222,6 +228,7 @@ def main() -> None:
             f"| {name} | "
             + " | ".join(f"{v:.3f}" for v in f1)
             + f" | {untagged[~engaged].mean():.3f} | {untagged[engaged].mean():.3f}"
+            + f" | {recall_at_k(Y, proba, 3, UDHR_COLUMNS):.3f} | {top1_accuracy(Y, proba):.3f}"
             + f" | {time.perf_counter() - t:.0f} |"
         )
         if args.errors and share == 1 and not plus:
