@@ -11,7 +11,7 @@
    saw the training corpus, in other voices and formats; only ever measured, never used to fit or
    choose anything. The closest we have to the independent testimonies the product is judged on.
    Then its very short testimonies (short.csv, up to 25 words, by another such author), which
-   get no tag at all more often than longer ones, and its long ones (long.csv, 300 to 900 words,
+   get no tag at all more often than longer ones, and its long ones (long.csv, over 300 words,
    by three more), longer than any training text.
 3. Real posts: the 89 legal-advice forum posts of ../shared/data/learnedhands-legalbench-fewshot
    (people's own words, mostly US; median 182 words, 24 over 300), each labelled with articles by
@@ -207,17 +207,17 @@ def main() -> None:
     for name, model in models:
         row(name, model, heldout.texts, heldout.matrix())
     by_language("Held-out set", default, heldout)
-    for kind, name in [("short", "short.csv"), ("long", "long.csv")]:
-        texts = load_labelled(data_path("corpora", "heldout", name))
-        words = sorted(len(t.split()) for t in texts.texts)
+    for kind in ("short", "long"):
+        data = load_labelled(data_path("corpora", "heldout", f"{kind}.csv"))
+        words = sorted(len(t.split()) for t in data.texts)
         header(
-            f"Held-out {kind} testimonies: {len(texts)} of {words[0]} to {words[-1]} words "
-            f"(corpora/heldout/{name})"
+            f"Held-out {kind} testimonies: {len(data)} of {words[0]} to {words[-1]} words "
+            f"(corpora/heldout/{kind}.csv)"
         )
-        for model_name, model in models:
-            row(model_name, model, texts.texts, texts.matrix())
-        engaged = texts.matrix().any(axis=1)
-        untagged = ~default.predict(texts.texts).any(axis=1)
+        for name, model in models:
+            row(name, model, data.texts, data.matrix())
+        engaged = data.matrix().any(axis=1)
+        untagged = ~default.predict(data.texts).any(axis=1)
         share = untagged[engaged].mean()
         print(f"\nrightsmap default: {share:.1%} of the {engaged.sum()} engaged texts get no tag")
     if args.fast:

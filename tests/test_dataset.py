@@ -16,11 +16,17 @@ def test_bundled_corpus_loads_with_both_splits():
     assert (Y.sum(axis=1) == 0).any(), "the corpus should hold negatives"
 
 
-@pytest.mark.parametrize(("name", "rows"), [("testimonies.csv", 437), ("short.csv", 195), ("long.csv", 83)])
-def test_heldout_sets_load_and_share_no_text_with_the_training_corpus(name, rows):
+@pytest.mark.parametrize(
+    ("name", "rows", "words"),
+    [("testimonies.csv", 437, (20, 256)), ("short.csv", 195, (7, 25)), ("long.csv", 83, (321, 836))],
+)
+def test_heldout_sets_load_and_share_no_text_with_the_training_corpus(name, rows, words):
+    """Row counts and word ranges as corpora/heldout/README.md gives them."""
     heldout = load_labelled(data_path("corpora", "heldout", name))
     assert len(heldout) == rows and set(heldout.langs) == {"en", "es", "fr"}
     assert (heldout.matrix().sum(axis=1) == 0).any()
+    lengths = [len(t.split()) for t in heldout.texts]
+    assert (min(lengths), max(lengths)) == words
 
     def norm(t):
         return " ".join(t.lower().split())
