@@ -173,6 +173,15 @@ def test_cli_evaluate_reports_languages_and_labels(capsys, tagger):
     assert "udhr_recall_at_3" in out and "es: F1" in out and "UDHR-25" in out
 
 
+def test_evaluate_on_a_file_without_dev_rows_says_how_to_score_it(tmp_path, capsys):
+    # a coalition's file has no split column, so the default --split dev finds no row
+    f = tmp_path / "ours.csv"
+    f.write_text("text,labels\nThe landlord shut off our heat.,UDHR-25;ICESCR-11\nMy bus was late.,\n")
+    assert main(["evaluate", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert "has split 'dev' (its rows: 2 train;" in err and "--split all" in err
+
+
 def test_classifier_follows_sklearn_conventions():
     clf = RightsClassifier(C=2.0)
     assert clone(clf).get_params()["C"] == 2.0

@@ -113,9 +113,17 @@ def evaluate(
     """
     data = load_labelled(path, text_column, labels_column)
     if split is not None:
-        data = data.subset(split)
-        if not len(data):
-            raise DataError(f"no row of {path or 'the bundled corpus'} has split {split!r}")
+        chosen = data.subset(split)
+        if not len(chosen):
+            # rows with no split column count as train: say so, since a coalition's own file
+            # usually has none
+            found = ", ".join(f"{n} {s}" for s, n in sorted(Counter(data.splits).items()))
+            raise DataError(
+                f"no row of {path or 'the bundled corpus'} has split {split!r} (its rows: {found}; "
+                "a row with no split column counts as train): score every row with --split all "
+                "(split=None)"
+            )
+        data = chosen
     tagger = model if isinstance(model, Tagger) else load(model)
     return tagger.evaluate(data)
 
