@@ -180,6 +180,7 @@ def test_evaluate_on_a_file_without_dev_rows_says_how_to_score_it(tmp_path, caps
     assert main(["evaluate", str(f)]) == 1
     err = capsys.readouterr().err
     assert "has split 'dev' (its rows: 2 train;" in err and "--split all" in err
+    assert "no fair test" in err  # figures on a model's own training rows are not to be trusted
 
 
 def test_classifier_follows_sklearn_conventions():

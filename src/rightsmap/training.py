@@ -120,8 +120,9 @@ def evaluate(
             found = ", ".join(f"{n} {s}" for s, n in sorted(Counter(data.splits).items()))
             raise DataError(
                 f"no row of {path or 'the bundled corpus'} has split {split!r} (its rows: {found}; "
-                "a row with no split column counts as train): score every row with --split all "
-                "(split=None)"
+                "a row with no split value counts as train): score every row with --split all "
+                "(split=None), but not with a model trained on these rows, whose figures on them "
+                "are no fair test (`rightsmap train` prints cross-validated ones)"
             )
         data = chosen
     tagger = model if isinstance(model, Tagger) else load(model)
