@@ -115,8 +115,8 @@ def evaluate(
     if split is not None:
         chosen = data.subset(split)
         if not len(chosen):
-            # rows with no split column count as train: say so, since a coalition's own file
-            # usually has none
+            # a row with no split value counts as train (load_labelled): say so, since a
+            # coalition's own file usually has no split column
             found = ", ".join(f"{n} {s}" for s, n in sorted(Counter(data.splits).items()))
             raise DataError(
                 f"no row of {path or 'the bundled corpus'} has split {split!r} (its rows: {found}; "
