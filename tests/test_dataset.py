@@ -35,7 +35,9 @@ def test_heldout_sets_load_and_share_no_text_with_the_training_corpus(name, rows
 
 
 def test_a_folder_loads_every_csv_in_name_order_and_errors_name_the_file(tmp_path):
-    (tmp_path / "round-02.csv").write_text('text,labels,lang,split\n"no heat","UDHR-25"\n', encoding="utf-8")
+    (tmp_path / "round-02.csv").write_text(
+        'text,labels,lang,split\n"no heat","UDHR-25","",""\n', encoding="utf-8"
+    )
     (tmp_path / "round-01.csv").write_text('text,labels\n"a rude waiter",""\n', encoding="utf-8")
     (tmp_path / "README.md").write_text("not a table", encoding="utf-8")
     data = load_labelled(tmp_path)
@@ -75,5 +77,52 @@ def test_missing_column_lists_what_is_there(tmp_path):
 def test_empty_file_is_reported(tmp_path):
     f = tmp_path / "empty.csv"
     f.write_text("", encoding="utf-8")
-    with pytest.raises(DataError, match="is empty: expected a header row naming 'text', 'labels'"):
+    with pytest.raises(DataError, match="is empty: expected a header row naming 'text'"):
         load_labelled(f)
+
+
+def test_a_header_without_rows_is_an_error(tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text("text,labels\n", encoding="utf-8")
+    with pytest.raises(DataError, match="has a header but no labelled rows"):
+        load_labelled(f)
+
+
+def test_rows_that_cannot_be_read_as_they_are_stop_with_their_lines(tmp_path):
+    """A row with a missing field, or bytes that are not UTF-8, must not be trained on quietly (a
+    missing labels field would read as "engages no right", a wrong byte as a wrong word)."""
+    f = tmp_path / "l.csv"
+    f.write_bytes(b'text,labels\n"no heat","UDHR-25"\n"they took my phone"\n"d\xe9sol\xe9","UDHR-12"\n')
+    with pytest.raises(DataError) as caught:
+        load_labelled(f)
+    assert "line 3: 1 fields where the header has 2" in str(caught.value)
+    assert "line 4: bytes that are not UTF-8" in str(caught.value)
+    f.write_text('text,labels,labels\n"no heat","","UDHR-25"\n', encoding="utf-8")
+    with pytest.raises(DataError, match="the header repeats column"):
+        load_labelled(f)
+
+
+def test_labels_may_be_separated_by_commas_in_tsv_and_utf16_files(tmp_path):
+    f = tmp_path / "l.tsv"
+    f.write_text("text\tlabels\nno heat\tUDHR-25, ICESCR-11\n", encoding="utf-16")
+    assert load_labelled(f).labels == [["UDHR-25", "ICESCR-11"]]
+
+
+def test_a_file_separated_by_semicolons_gets_a_hint(tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text("text;labels\nno heat;UDHR-25\n", encoding="utf-8")
+    with pytest.raises(DataError, match="separates its fields with ';'"):
+        load_labelled(f)
+
+
+def test_rows_without_a_language_get_the_one_their_words_suggest(tmp_path):
+    """So `rightsmap evaluate` on a coalition's file splits its figures by the right language."""
+    f = tmp_path / "l.csv"
+    f.write_text(
+        "text,labels\n"
+        '"Nos cortaron la luz y el dueño no contesta","UDHR-25"\n'
+        '"On nous a coupé le chauffage et le propriétaire ne répond pas","UDHR-25"\n'
+        '"They cut off our heat and the landlord does not answer","UDHR-25"\n',
+        encoding="utf-8",
+    )
+    assert load_labelled(f).langs == ["es", "fr", "en"]

@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 
 import pytest
@@ -76,6 +77,11 @@ def test_duplicate_article_is_reported(tmp_path):
         ("ICCPR art. 9", "ICCPR-9"),
         ("art 11 of the ICESCR", "ICESCR-11"),
         ("iccpr_14", "ICCPR-14"),
+        ("UDHR\u201325", "UDHR-25"),  # the en dash spreadsheets put in
+        ("UDHR 25(1)", "UDHR-25"),
+        ("ICESCR 11.1", "ICESCR-11"),
+        ("Article 25(2) of the UDHR", "UDHR-25"),
+        ("UDHR-025", "UDHR-25"),
     ],
 )
 def test_common_label_spellings(spelling, expected):
@@ -85,3 +91,18 @@ def test_common_label_spellings(spelling, expected):
 def test_unknown_label_names_the_closest_id():
     with pytest.raises(rightsmap.UnknownLabelError, match="closest valid ID: UDHR-25"):
         parse_label("UHDR-25")
+
+
+@pytest.mark.parametrize(
+    "label, says",
+    [
+        ("UDHR-31", "the UDHR has articles 1 to 30"),
+        ("ICCPR 50", "the ICCPR has articles 1 to 27"),
+        ("none", "leave the cell empty for a testimony that engages no right"),
+        ("N/A", "leave the cell empty"),
+        ("Article 25", "say which instrument, e.g. UDHR-25"),
+    ],
+)
+def test_unknown_labels_say_what_is_wrong(label, says):
+    with pytest.raises(rightsmap.UnknownLabelError, match=re.escape(says)):
+        parse_label(label)

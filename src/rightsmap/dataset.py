@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +14,9 @@ import numpy as np
 from .errors import DataError, UnknownLabelError
 from .norms import LABELS, parse_label
 from .resources import data_path
+from .text import guess_language
 
-REQUIRED_COLUMNS = ("text", "labels")
+LABEL_SEPARATOR = re.compile(r"[;,]")  # between the labels of one cell
 
 
 @dataclass(frozen=True)
@@ -69,39 +69,29 @@ def check_columns(path: str | Path, columns: Sequence[str], required: Sequence[s
     if missing:
         close = [m for c in missing for m in difflib.get_close_matches(c, list(columns), n=1)]
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        for sep, advice in (
+            (";", "';': save it with commas (Excel: CSV UTF-8)"),
+            ("\t", "tabs: name it .tsv"),
+        ):
+            if any(c in column.split(sep) for c in missing for column in columns):
+                hint = f" The file separates its fields with {advice}."
         raise DataError(
             f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
             f"columns found: {', '.join(columns)}.{hint}"
         )
 
 
-@contextmanager
-def open_csv(path: Path, required: Sequence[str], what: str) -> Iterator[tuple[list[str], csv.DictReader]]:
-    """Open a CSV (UTF-8, BOM tolerated) whose header must name the ``required`` columns.
-
-    Raises DataError for a missing file, an empty file, or missing columns (listing the columns
-    found and the closest match).
-    """
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise DataError(f"{what} {path} does not exist") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = list(reader.fieldnames or [])
-        if not columns:
-            raise DataError(f"{path} is empty: expected a header row naming {', '.join(map(repr, required))}")
-        check_columns(path, columns, required)
-        yield columns, reader
-
-
 def load_labelled(
     path: str | Path | None = None, text_column: str = "text", labels_column: str = "labels"
 ) -> LabelledSet:
-    """Read a labelled CSV, or every ``*.csv`` in a folder in name order (default: our corpus).
+    """Read a labelled table (CSV, TSV, JSONL or Parquet, as ``tag-csv`` reads them), or every
+    ``*.csv`` in a folder in name order (default: our corpus).
 
-    Labels are ``;``-separated IDs in any common spelling. Raises DataError naming the file, line
-    and column of the first problems found.
+    Labels are IDs in any common spelling, separated by ``;`` (or ``,``); an empty cell means the
+    text engages no right. A row with no ``lang`` value gets the language its words suggest
+    (``en``, ``es``, ``fr``, or ``und`` when unsure); one with no ``split`` value counts as train.
+    Raises DataError naming the file, line and column of the first problems found (also a row
+    with too few or too many fields, or bytes that are not UTF-8), or for a file with no rows.
     """
     path = Path(path) if path is not None else default_corpus_path()
     if not path.is_dir():
@@ -119,30 +109,36 @@ def load_labelled(
 
 
 def _load_file(path: Path, text_column: str, labels_column: str) -> LabelledSet:
-    """Read one labelled CSV (see load_labelled)."""
-    with open_csv(path, (text_column, labels_column), "labelled file") as (_, reader):
-        texts, labels, langs, splits, problems = [], [], [], [], []
-        for row in reader:
-            line = reader.line_num
-            if None in row:
-                problems.append(f"line {line}: more fields than the header has")
-                continue
-            ids: list[str] = []
-            for raw in (row[labels_column] or "").split(";"):
-                if raw.strip():
-                    try:
-                        ids.append(parse_label(raw))
-                    except UnknownLabelError as exc:
-                        problems.append(f"line {line}, column {labels_column!r}: {exc}")
-            text = row[text_column] or ""
-            if not text.strip():
-                problems.append(f"line {line}, column {text_column!r}: empty text")
-            texts.append(text)
-            labels.append(sorted(set(ids), key=LABELS.index))
-            langs.append((row.get("lang") or "en").strip())
-            splits.append((row.get("split") or "train").strip())
+    """Read one labelled table (see load_labelled)."""
+    from .batch import read_table  # batch imports this module
+
+    _, records = read_table(path, text_column, also=(labels_column,))
+    texts, labels, langs, splits, problems = [], [], [], [], []
+    for row in records:
+        line = row.line
+        if row.values is None:
+            problems.append(f"line {line}: {row.problem}")
+            continue
+        if "undecodable bytes replaced" in row.notes:
+            problems.append(f"line {line}: bytes that are not UTF-8 (save the file as UTF-8 or UTF-16)")
+        ids: list[str] = []
+        for raw in LABEL_SEPARATOR.split(row.values[labels_column]):
+            if raw.strip():
+                try:
+                    ids.append(parse_label(raw))
+                except UnknownLabelError as exc:
+                    problems.append(f"line {line}, column {labels_column!r}: {exc}")
+        text = row.values[text_column]
+        if not text.strip():
+            problems.append(f"line {line}, column {text_column!r}: empty text")
+        texts.append(text)
+        labels.append(sorted(set(ids), key=LABELS.index))
+        langs.append((row.values.get("lang") or "").strip() or guess_language(text))
+        splits.append((row.values.get("split") or "train").strip())
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise DataError(f"{path}: {len(problems)} problem(s):\n  {shown}{more}")
+    if not texts:
+        raise DataError(f"{path} has a header but no labelled rows")
     return LabelledSet(texts, labels, langs, splits)

@@ -159,25 +159,47 @@ def norms_fingerprint(norms: dict[str, Norm]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
+_PARAGRAPH = r"(?:\s*\(\w{1,2}\)|\.\d{1,2})?"  # "25(1)", "11.1": the article is what counts
 _LABEL_RE = [
-    re.compile(r"^(?P<inst>udhr|iccpr|icescr)\s*[-_ .:/#]*\s*(?:art(?:icle)?\.?\s*)?(?P<num>\d{1,2})$"),
-    re.compile(r"^art(?:icle)?\.?\s*(?P<num>\d{1,2})\s*(?:of\s+)?(?:the\s+)?(?P<inst>udhr|iccpr|icescr)$"),
+    re.compile(
+        r"^(?P<inst>udhr|iccpr|icescr)\s*[-_ .:/#\u2013\u2014]*\s*(?:art(?:icle)?\.?\s*)?(?P<num>\d{1,3})"
+        + _PARAGRAPH
+        + "$"
+    ),
+    re.compile(
+        r"^art(?:icle)?\.?\s*(?P<num>\d{1,3})"
+        + _PARAGRAPH
+        + r"\s*(?:of\s+)?(?:the\s+)?(?P<inst>udhr|iccpr|icescr)$"
+    ),
 ]
+_NO_RIGHT = {"none", "no", "n/a", "na", "-", "nothing", "no right", "no rights"}
 
 
 def parse_label(label: str) -> str:
-    """Canonical article ID for common spellings: ``UDHR 25``, ``udhr-25``, ``Article 25 UDHR``.
+    """Canonical article ID for common spellings: ``UDHR 25``, ``udhr-25``, ``Article 25 UDHR``,
+    ``UDHR 25(1)``, ``ICESCR 11.1``.
 
-    Raises UnknownLabelError naming the closest valid ID.
+    Raises UnknownLabelError saying what is wrong: a number past the instrument's last article,
+    no instrument, a word meaning "no right" (write nothing instead), else the closest valid ID.
     """
     raw = str(label).strip()
     key = re.sub(r"\s+", " ", raw.lower())
     for rx in _LABEL_RE:
         m = rx.match(key)
         if m:
-            aid = f"{m['inst'].upper()}-{int(m['num'])}"
+            inst = m["inst"].upper()
+            aid = f"{inst}-{int(m['num'])}"
             if aid in LABELS:
                 return aid
+            last = max(int(x.split("-")[1]) for x in LABELS if x.startswith(inst + "-"))
+            raise UnknownLabelError(f"unknown label {raw!r}: the {inst} has articles 1 to {last}")
+    if key in _NO_RIGHT:
+        raise UnknownLabelError(
+            f"unknown label {raw!r}: leave the cell empty for a testimony that engages no right"
+        )
+    if re.fullmatch(r"art(?:icle)?\.?\s*\d{1,3}" + _PARAGRAPH, key):
+        number = int(re.findall(r"\d+", key)[0])
+        raise UnknownLabelError(f"unknown label {raw!r}: say which instrument, e.g. UDHR-{number}")
     close = difflib.get_close_matches(raw.upper().replace(" ", "-"), LABELS, n=1, cutoff=0.0)
     hint = f"; closest valid ID: {close[0]}" if close else ""
     raise UnknownLabelError(f"unknown label {raw!r}{hint} (valid: UDHR-1..30, ICCPR-1..27, ICESCR-1..15)")
