@@ -240,6 +240,8 @@ def test_cli_tag_csv_writes_output_and_errors(tmp_path, capsys, tagger):
     assert pd.read_csv(out, sep="\t")["id"].tolist() == ["r1"]
     assert main(["tag-csv", str(src), "-o", str(out), "--on-error", "fail", "--quiet"]) == 1
     assert "line 3" in capsys.readouterr().err
+    assert main(["tag-csv", str(src), "-o", str(tmp_path / "no" / "out.csv"), "--quiet"]) == 1
+    assert f"the output folder {tmp_path / 'no'} does not exist" in capsys.readouterr().err
 
 
 def test_jsonl_bad_lines_are_reported_not_dropped(tmp_path, tagger):

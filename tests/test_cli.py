@@ -41,6 +41,13 @@ def test_tag_names_the_articles_withheld_from_a_text_left_untagged(capsys, tagge
     assert "no right engaged" in second and "scores" not in second
 
 
+def test_tag_given_a_file_name_points_to_tag_csv(capsys, tagger):
+    assert main(["tag", str(ROOT_EXAMPLES)]) == 0
+    assert (
+        f"{ROOT_EXAMPLES} is a file: tag its testimonies with `rightsmap tag-csv" in capsys.readouterr().err
+    )
+
+
 def test_tag_json(capsys, tagger):
     assert main(["tag", "--json", "--top-k", "2", "--min-confidence", "0", "Police beat me."]) == 0
     data = json.loads(capsys.readouterr().out)

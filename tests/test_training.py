@@ -81,7 +81,10 @@ def test_retrained_model_records_cross_validated_figures(coalition_model):
     cv = meta["metrics"]["cross_validated"]
     assert cv["n"] == 24 and 0.0 <= cv["f1"] <= 1.0
     assert meta["training_data"]["coalition_rows"] == 24
-    assert (coalition_model / "README.md").read_text().count("supervised") >= 1
+    card = (coalition_model / "README.md").read_text()
+    assert card.count("supervised") >= 1
+    assert "## Evaluation (cross-validated on the 24 labelled rows the model was retrained on" in card
+    assert f"| f1 | {cv['f1']:.3f} |" in card and "(not evaluated)" not in card
 
 
 def test_labels_with_few_examples_warn(tmp_path):
@@ -89,6 +92,38 @@ def test_labels_with_few_examples_warn(tmp_path):
     f = _write(tmp_path / "few.csv", rows)
     with pytest.warns(UserWarning, match="fewer than 5 examples of UDHR-5, ICCPR-7"):
         rightsmap.train(f, "testimony", "rights", include_corpus=False, cache=EmbeddingCache(tmp_path))
+
+
+def test_a_mostly_unlabelled_file_warns_that_empty_means_no_right(tmp_path):
+    rows = [(t, "UDHR-25;ICESCR-11") for t in HOUSING[:5]] + [(t, "") for t in POLICE + VOTING]
+    f = _write(tmp_path / "half.csv", rows)
+    with pytest.warns(UserWarning, match="16 of the 21 rows of .* have no label"):
+        rightsmap.train(f, "testimony", "rights", include_corpus=False, cache=EmbeddingCache(tmp_path))
+
+
+def test_cli_train_prints_warnings_as_they_come(tmp_path, capsys):
+    """Here training then fails at once (a bad option), but the warning about the file's rows
+    came first: a user can stop a long run that would be wasted."""
+    rows = [(t, "UDHR-25;ICESCR-11") for t in HOUSING[:5]] + [(t, "") for t in POLICE + VOTING]
+    f = _write(tmp_path / "half.csv", rows)
+    args = ["train", str(f), "--text-column", "testimony", "--labels-column", "rights", "--no-corpus"]
+    assert main([*args, "-o", str(tmp_path / "m"), "--neighbours", "-1"]) == 1
+    err = capsys.readouterr().err
+    assert err.index("warning: 16 of the 21 rows") < err.index("neighbours must be a whole number")
+
+
+def test_an_output_that_cannot_take_a_model_stops_before_training(coalition_csv, tmp_path):
+    """Checked first, so minutes of training are not lost to it, and a user's files are kept."""
+    taken = tmp_path / "project"
+    taken.mkdir()
+    (taken / "README.md").write_text("our notes", encoding="utf-8")
+    (tmp_path / "file.csv").write_text("x", encoding="utf-8")
+    for output in (taken, tmp_path / "file.csv"):
+        with pytest.raises(rightsmap.ModelError, match=r"holds other files and no model|is a file"):
+            rightsmap.train(coalition_csv, "testimony", "rights", output=output, include_corpus=False)
+    assert (taken / "README.md").read_text(encoding="utf-8") == "our notes"
+    with pytest.raises(ValueError, match="weight must be a positive number"):
+        rightsmap.train(coalition_csv, "testimony", "rights", weight=-1, include_corpus=False)
 
 
 def test_unknown_labels_stop_training_with_the_closest_id(tmp_path):
@@ -279,7 +314,7 @@ def test_suggest_labels_prefers_unsure_texts_and_skips_near_duplicates(tagger):
     texts = [clear, vague, vague + " ", "", vague]
     picked = rightsmap.suggest_labels(texts, n=5, model=tagger, diversity=0.0)
     scores = dict(picked)
-    assert 3 not in scores  # empty text: nothing to learn
+    assert sorted(scores) == [0, 1, 2, 4]  # every text but the empty one: nothing to learn there
     assert [s for _, s in picked] == sorted(scores.values(), reverse=True)
     diverse = [i for i, _ in rightsmap.suggest_labels(texts, n=2, model=tagger, diversity=1.0)]
     assert len({texts[i].strip() for i in diverse}) == 2  # never the same text twice
@@ -291,14 +326,24 @@ def test_suggest_labels_cli_writes_rows_to_label(tmp_path, capsys, tagger):
     src = tmp_path / "tagged.csv"
     with src.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["id", "text"])
+        w.writerow(["row", "text"])
         for i, t in enumerate(HOUSING + POLICE):
             w.writerow([f"r{i}", t])
+        w.writerow(["r-bad", "a record with", "one field too many"])
+        w.writerow(["r-last", VOTING[0]])
+    lines = ["row,text", *(HOUSING + POLICE), "bad", VOTING[0]]  # line k of the file is lines[k - 1]
     out = tmp_path / "to_label.csv"
-    assert main(["suggest-labels", str(src), "-n", "4", "-o", str(out)]) == 0
+    assert main(["suggest-labels", str(src), "-n", "40", "-o", str(out)]) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert len(rows) == 4
-    assert set(rows[0]) >= {"id", "text", "row", "expected_errors", "candidates", "labels"}
-    assert all(r["labels"] == "" and r["text"] == (HOUSING + POLICE)[int(r["row"]) - 1] for r in rows)
-    assert "worth labelling first" in capsys.readouterr().out
+    assert len(rows) == 17  # every readable row, since n is larger
+    assert set(rows[0]) >= {"row", "text", "input_line", "expected_errors", "candidates", "labels"}
+    assert all(r["labels"] == "" and r["text"] == lines[int(r["input_line"]) - 1] for r in rows)
+    assert {r["row"] for r in rows} == {f"r{i}" for i in range(16)} | {"r-last"}  # the user's own column
+    printed = capsys.readouterr()
+    assert "worth labelling first" in printed.out
+    assert "line 18 skipped: 3 fields where the header has 2" in printed.err
     assert main(["suggest-labels", str(src), "-o", str(src)]) == 1
+    assert main(["suggest-labels", str(src), "-o", str(tmp_path / "no" / "such.csv")]) == 1
+    assert "the output folder" in capsys.readouterr().err
+    assert main(["suggest-labels", str(out), "-o", str(tmp_path / "again.csv")]) == 1
+    assert "already has column(s) 'input_line', 'expected_errors', 'candidates'" in capsys.readouterr().err

@@ -345,11 +345,19 @@ def count_records(path: str | Path) -> int | None:
 # -- writing ---------------------------------------------------------------------------------
 
 
+def check_output_folder(path: str | Path) -> None:
+    """Raise DataError when the folder an output file is to be written in does not exist."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise DataError(f"the output folder {folder} does not exist: create it first")
+
+
 class _Writer:
     """Appends rows to a CSV/TSV or JSON-lines file and reports its size after each flush."""
 
     def __init__(self, path: Path, fmt: str, columns: list[str], raw: bool, append: bool) -> None:
         self.fmt, self.columns, self.raw = fmt, columns, raw
+        check_output_folder(path)
         self.handle = path.open("a" if append else "w", encoding="utf-8", newline="")
         self.csv = None
         if fmt in ("csv", "tsv"):

@@ -29,6 +29,7 @@ EPILOG = """examples:
 
 Every tag is a draft for human review, never legal advice."""
 
+SUGGESTION_COLUMNS = ("input_line", "expected_errors", "candidates")  # what suggest-labels adds
 EMBEDDER_HELP = (
     "sentence embedder: use, minilm, mpnet, st:/path/to/model, or parts joined by '+' "
     f"(default: {DEFAULT_EMBEDDER})"
@@ -100,9 +101,16 @@ def _print_wrapped(label: str, text: str, indent: int = 9) -> None:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
+    from .batch import FORMATS
     from .tagger import load
 
     texts = args.text if args.text and args.text != ["-"] else [sys.stdin.read()]
+    for text in texts:
+        if "\n" not in text and Path(text).suffix.lower() in FORMATS and Path(text).is_file():
+            print(
+                f"note: {text} is a file: tag its testimonies with `rightsmap tag-csv {text}`",
+                file=sys.stderr,
+            )
     tagger = load(args.model)
     if args.index:
         tagger = tagger.use_index(args.index)
@@ -242,8 +250,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .training import train
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings():  # printed as they come: some come before minutes of training
         warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_: print(f"warning: {message}", file=sys.stderr)
         tagger = train(
             args.input,
             args.text_column,
@@ -256,8 +265,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             whole_text=args.whole_text,
             neighbours=args.neighbours,
         )
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
     print(
         f"Saved {args.output} ({tagger.meta['training_data']['rows']} training rows, "
         f"{tagger.meta['training_data']['coalition_rows']} of them yours, weighted x{args.weight:g})"
@@ -270,14 +277,30 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest_labels(args: argparse.Namespace) -> int:
-    from .batch import read_table, write_table
+    from .batch import check_output_folder, read_table, write_table
     from .tagger import load
     from .training import suggest_labels
 
-    if args.output and Path(args.output).resolve() == Path(args.input).resolve():
-        raise RightsmapError("the output file must differ from the input file (the input is never modified)")
+    if args.output:
+        if Path(args.output).resolve() == Path(args.input).resolve():
+            raise RightsmapError(
+                "the output file must differ from the input file (the input is never modified)"
+            )
+        check_output_folder(args.output)
     columns, records = read_table(args.input, args.text_column)
-    rows = [r.values for r in records if r.values is not None]
+    ours = [c for c in SUGGESTION_COLUMNS if c in columns]
+    if args.output and ours:
+        raise RightsmapError(
+            f"{args.input} already has column(s) {', '.join(map(repr, ours))}, which the output "
+            "would overwrite: rename them"
+        )
+    lines, rows = [], []
+    for record in records:
+        if record.values is None:
+            print(f"  ! line {record.line} skipped: {record.problem}", file=sys.stderr)
+        else:
+            lines.append(record.line)
+            rows.append(record.values)
     tagger = load(args.model)
     picked = suggest_labels([r[args.text_column] for r in rows], args.n, tagger, args.diversity)
     print(
@@ -290,16 +313,19 @@ def cmd_suggest_labels(args: argparse.Namespace) -> int:
         top = sorted(range(len(proba)), key=lambda j: -proba[j])[:3]
         candidates = "; ".join(f"{tagger.labels[j]} {proba[j]:.2f}" for j in top)
         print(
-            f"  {rank:>3}. row {i + 1:<5} expected errors {u:.2f}  {candidates:<42} "
+            f"  {rank:>3}. line {lines[i]:<5} expected errors {u:.2f}  {candidates:<42} "
             f"“{_shorten(rows[i][args.text_column], 40)}”"
         )
-        out.append({**rows[i], "row": str(i + 1), "expected_errors": f"{u:.3f}", "candidates": candidates})
+        out.append(
+            {**rows[i], "input_line": str(lines[i]), "expected_errors": f"{u:.3f}", "candidates": candidates}
+        )
     if args.output:
-        added = [c for c in ("row", "expected_errors", "candidates", "labels") if c not in columns]
+        added = [*SUGGESTION_COLUMNS, *(["labels"] if "labels" not in columns else [])]
         write_table(args.output, columns + added, [{"labels": ""} | r for r in out])
         print(
-            f"Wrote {args.output}: fill in its 'labels' column, "
-            f"then run `rightsmap train {args.output} -o DIR`"
+            f"Wrote {args.output}: fill in its 'labels' column (an empty cell means the testimony "
+            f"engages no right, so delete the rows you do not label), then run "
+            f"`rightsmap train {args.output} -o DIR`"
         )
     return 0
 
@@ -539,7 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Labels are ';'-separated article IDs in any common spelling "
         "(UDHR-25, 'UDHR 25', 'Article 25 UDHR').",
     )
-    p.add_argument("input", help="labelled CSV file, or a folder of them")
+    p.add_argument(
+        "input", help="labelled table (CSV, TSV, JSONL or Parquet; UTF-8 or UTF-16), or a folder of CSVs"
+    )
     _text_column(p)
     p.add_argument(
         "--labels-column", default="labels", metavar="C", help="column holding the labels (default: labels)"
@@ -567,7 +595,10 @@ def build_parser() -> argparse.ArgumentParser:
         "language and per label. Without a file: our corpus's dev split.",
     )
     p.add_argument(
-        "input", nargs="?", default=None, help="labelled CSV or folder of CSVs (default: the bundled corpus)"
+        "input",
+        nargs="?",
+        default=None,
+        help="labelled table (CSV, TSV, JSONL or Parquet) or folder of CSVs (default: the bundled corpus)",
     )
     _model_option(p)
     p.add_argument(

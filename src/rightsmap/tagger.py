@@ -405,8 +405,12 @@ class Tagger:
     # -- persistence -------------------------------------------------------------------------
 
     def save(self, directory: str | Path) -> Path:
-        """Write the model directory: model.json, weights.npz and a model card README.md."""
-        out = Path(directory)
+        """Write the model directory: model.json, weights.npz and a model card README.md.
+
+        The folder may be new, empty or an earlier model directory (overwritten); see
+        ``check_model_dir``.
+        """
+        out = check_model_dir(directory)
         out.mkdir(parents=True, exist_ok=True)
         params, arrays = self.scorer.get_state()
         meta = {
@@ -654,11 +658,34 @@ def _figure(name: str, value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def check_model_dir(directory: str | Path) -> Path:
+    """The folder a model may be saved in: raise ModelError for a file, or for a folder that holds
+    other files and no model.json (saving would overwrite its README.md)."""
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise ModelError(f"{out} is a file: name a folder for the model directory")
+    if out.is_dir() and not (out / "model.json").is_file() and any(out.iterdir()):
+        raise ModelError(
+            f"{out} holds other files and no model: name a new or empty folder "
+            "(a model directory's README.md would overwrite one there)"
+        )
+    return out
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """The generated README.md of a model directory."""
-    dev = meta.get("metrics", {}).get("dev", {})
+    metrics = meta.get("metrics", {})
     data = meta.get("training_data", {})
-    figures = "\n".join(f"| {k} | {_figure(k, v)} |" for k, v in dev.items()) or "| (not evaluated) | |"
+    if "dev" in metrics or "cross_validated" not in metrics:
+        shown, source = metrics.get("dev", {}), "dev split of `corpora/training`, never used for fitting"
+    else:  # a retrained model: out-of-fold figures on the coalition's own rows
+        shown = metrics["cross_validated"]
+        source = (
+            f"cross-validated on the {data.get('coalition_rows', '?')} labelled rows the model was "
+            f"retrained on, weighted x{data.get('coalition_weight', '?')}: each tagged by a model "
+            "fitted without it"
+        )
+    figures = "\n".join(f"| {k} | {_figure(k, v)} |" for k, v in shown.items()) or "| (not evaluated) | |"
     whole = meta.get("whole_text", [])
 
     def role(w: dict[str, Any]) -> str:
@@ -711,7 +738,7 @@ Articles are described by our own titles, summaries and cue phrases (`corpora/no
 ## Labels
 {len(meta["labels"])} articles: UDHR-1..30, ICCPR-1..27, ICESCR-1..15.
 
-## Evaluation (dev split of `corpora/training`, never used for fitting)
+## Evaluation ({source})
 | metric | value |
 |---|---|
 {figures}

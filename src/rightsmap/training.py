@@ -16,7 +16,7 @@ from .embed import DEFAULT_EMBEDDER, DEFAULT_WHOLE_TEXT, EmbeddingCache
 from .errors import DataError
 from .evaluation import score_model, scores
 from .norms import LABELS
-from .tagger import CHUNK, UDHR_COLUMNS, Tagger, _check_texts, load
+from .tagger import CHUNK, UDHR_COLUMNS, Tagger, _check_texts, check_model_dir, load
 
 MIN_EXAMPLES = 5  # fewer examples of a label than this gets a warning
 
@@ -53,16 +53,29 @@ def train(
     The coalition's rows count ``weight`` times.
 
     Labels may be spelled ``UDHR 25``, ``udhr-25`` or ``Article 25 UDHR``; unknown labels raise
-    DataError with the closest valid ID; labels with fewer than 5 examples give a warning. The
+    DataError with the closest valid ID; labels with fewer than 5 examples give a warning, and
+    so does a file whose rows are mostly unlabelled (an empty cell means "no right"). The
     returned tagger's ``meta["metrics"]["cross_validated"]`` holds out-of-fold figures on the
     coalition's rows. ``embedder`` encodes sentences, ``whole_text`` the whole texts (see
     ``Tagger``). ``neighbours``: how many similar training texts lend their labels to each
     text (see ``RightsClassifier``); 0 keeps no vector of any training text in the model.
-    Saves the model directory when ``output`` is given.
+    Saves the model directory when ``output`` is given (checked before training: a new or empty
+    folder, or an earlier model directory).
 
     >>> tagger = rightsmap.train("our_labels.csv", output="models/my-coalition")  # doctest: +SKIP
     """
+    if not weight > 0:
+        raise ValueError(f"weight must be a positive number, got {weight!r}")
+    if output is not None:
+        check_model_dir(output)  # before minutes of training, not after
     theirs = load_labelled(path, text_column, labels_column)
+    unlabelled = sum(not row for row in theirs.labels)
+    if unlabelled > len(theirs) / 2:
+        warnings.warn(
+            f"{unlabelled} of the {len(theirs)} rows of {path} have no label, so they are trained as "
+            "testimonies that engage no right: remove the rows you have not labelled yet",
+            stacklevel=2,
+        )
     counts = Counter(label for row in theirs.labels for label in row)
     rare = sorted((aid for aid, n in counts.items() if n < MIN_EXAMPLES), key=LABELS.index)
     if rare:
@@ -94,6 +107,7 @@ def train(
     decided = clf.decide(oof, clf.oof_engaged_[len(ours) :])
     tagger.meta["metrics"] = {"cross_validated": scores(theirs.matrix(), oof, decided, UDHR_COLUMNS)}
     tagger.meta["training_data"]["coalition_rows"] = len(theirs)
+    tagger.meta["training_data"]["coalition_weight"] = float(weight)
     tagger.meta["created"] = datetime.date.today().isoformat()
     if output is not None:
         tagger.save(output)
@@ -160,7 +174,7 @@ def suggest_labels(
     discount = diversity * score.max(initial=0.0)  # similarity 1 costs this much
     picked: list[int] = []
     closest = np.full(len(score), -1.0)  # highest similarity to a picked text
-    while len(picked) < min(n, int(available.sum())):
+    for _ in range(min(n, int(available.sum()))):
         gain = np.where(available, score - discount * np.maximum(closest, 0.0), -np.inf)
         best = int(np.argmax(gain))
         picked.append(best)
