@@ -263,6 +263,11 @@ def test_jsonl_bad_lines_are_reported_not_dropped(tmp_path, tagger):
     assert [e["line"] for e in errors] == ["2", "3", "5"]
     assert "not valid JSON" in errors[0]["problem"] and "'extra'" in errors[1]["problem"]
     assert "no 'text' field" in errors[2]["problem"] and summary.errors == 3
+    src.write_text('{"id": 1, "text": "Police beat my brother."}\n{"text": "No heat."}\n', encoding="utf-8")
+    summary = tag_csv(src, out, id_column="id", model=tagger, progress=False)
+    assert pd.read_json(out, lines=True, dtype=False)["id"].tolist() == ["1"]
+    errors = read_csv(tmp_path / "out.errors.csv")
+    assert [(e["line"], e["problem"]) for e in errors] == [("2", "no 'id' field")] and summary.errors == 1
 
 
 def test_redact_option_keeps_no_personal_information(tmp_path, tagger):

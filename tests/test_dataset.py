@@ -108,6 +108,19 @@ def test_labels_may_be_separated_by_commas_in_tsv_and_utf16_files(tmp_path):
     assert load_labelled(f).labels == [["UDHR-25", "ICESCR-11"]]
 
 
+def test_jsonl_labels_may_be_a_list_and_a_record_without_labels_is_an_error(tmp_path):
+    f = tmp_path / "l.jsonl"
+    f.write_text(
+        '{"text": "no heat", "labels": ["UDHR-25", "icescr 11"]}\n{"text": "a rude waiter", "labels": ""}\n',
+        encoding="utf-8",
+    )
+    assert load_labelled(f).labels == [["UDHR-25", "ICESCR-11"], []]
+    with f.open("a", encoding="utf-8") as out:
+        out.write('{"text": "they took my phone"}\n')  # not "no right": not labelled at all
+    with pytest.raises(DataError, match="line 3: no 'labels' field"):
+        load_labelled(f)
+
+
 def test_a_file_separated_by_semicolons_gets_a_hint(tmp_path):
     f = tmp_path / "l.csv"
     f.write_text("text;labels\nno heat;UDHR-25\n", encoding="utf-8")

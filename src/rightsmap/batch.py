@@ -42,6 +42,7 @@ FORMATS = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
 }
+UNDECODABLE = "undecodable bytes replaced"  # the note on a row whose bytes were not UTF-8
 ADDED_COLUMNS = ("rights", "top_article", "top_confidence", "rights_json", "notes")
 CHUNK_ROWS = 512  # rows read, tagged and written together; a crash loses at most one chunk
 MEMO = 4096  # identical texts are tagged once (the most recent distinct texts are remembered)
@@ -133,7 +134,7 @@ def _reading_notes(values: Sequence[str], lines: _Lines) -> list[str]:
     if lines.had_nul():
         notes.append("NUL bytes removed")
     if any("\ufffd" in v for v in values):
-        notes.append("undecodable bytes replaced")
+        notes.append(UNDECODABLE)
     return notes
 
 
@@ -265,8 +266,9 @@ def _read_jsonl(path: Path, text_column: str, also: Sequence[str]) -> tuple[list
                     problem = f"field(s) {', '.join(map(repr, extra))} not in the first record"
                     yield Row(number, None, problem, raw)
                     continue
-                if text_column not in obj:
-                    yield Row(number, None, f"no {text_column!r} field", raw)
+                absent = [c for c in (text_column, *also) if c not in obj]
+                if absent:
+                    yield Row(number, None, f"no {', '.join(map(repr, absent))} field", raw)
                     continue
                 values = {c: _plain(obj.get(c)) for c in columns}
                 yield Row(number, values, notes=_reading_notes(list(values.values()), lines))

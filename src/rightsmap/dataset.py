@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,9 +109,21 @@ def load_labelled(
     )
 
 
+def _label_cell(cell: str) -> list[str]:
+    """The labels written in one cell: separated by ``;`` or ``,``, or a JSON list (from JSONL)."""
+    if cell.startswith("["):
+        try:
+            values = json.loads(cell)
+        except json.JSONDecodeError:
+            values = None
+        if isinstance(values, list):
+            return [str(v) for v in values]
+    return LABEL_SEPARATOR.split(cell)
+
+
 def _load_file(path: Path, text_column: str, labels_column: str) -> LabelledSet:
     """Read one labelled table (see load_labelled)."""
-    from .batch import read_table  # batch imports this module
+    from .batch import UNDECODABLE, read_table  # batch imports this module
 
     _, records = read_table(path, text_column, also=(labels_column,))
     texts, labels, langs, splits, problems = [], [], [], [], []
@@ -119,10 +132,12 @@ def _load_file(path: Path, text_column: str, labels_column: str) -> LabelledSet:
         if row.values is None:
             problems.append(f"line {line}: {row.problem}")
             continue
-        if "undecodable bytes replaced" in row.notes:
-            problems.append(f"line {line}: bytes that are not UTF-8 (save the file as UTF-8 or UTF-16)")
+        if UNDECODABLE in row.notes:
+            problems.append(
+                f"line {line}: bytes that are not UTF-8, or a U+FFFD character (save the file as UTF-8)"
+            )
         ids: list[str] = []
-        for raw in LABEL_SEPARATOR.split(row.values[labels_column]):
+        for raw in _label_cell(row.values[labels_column]):
             if raw.strip():
                 try:
                     ids.append(parse_label(raw))
