@@ -9,6 +9,7 @@ import rightsmap
 from rightsmap.classifier import RightsClassifier
 from rightsmap.cli import main
 from rightsmap.embed import EmbeddingCache, get_embedder
+from rightsmap.tagger import check_model_dir
 from rightsmap.text import split_sentences
 
 HOUSING = [
@@ -84,6 +85,7 @@ def test_retrained_model_records_cross_validated_figures(coalition_model):
     card = (coalition_model / "README.md").read_text()
     assert card.count("supervised") >= 1
     assert "## Evaluation (cross-validated on the 24 labelled rows the model was retrained on" in card
+    assert "weighted x3: each tagged by a model fitted without it" in card
     assert f"| f1 | {cv['f1']:.3f} |" in card and "(not evaluated)" not in card
 
 
@@ -112,10 +114,17 @@ def test_cli_train_prints_warnings_as_they_come(tmp_path, capsys):
     assert err.index("warning: 16 of the 21 rows") < err.index("neighbours must be a whole number")
 
 
-def test_an_output_that_cannot_take_a_model_stops_before_training(coalition_csv, tmp_path):
+def test_an_output_that_cannot_take_a_model_stops_before_training(coalition_csv, tmp_path, monkeypatch):
     """Checked first, so minutes of training are not lost to it, and a user's files are kept."""
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the output")
+
+    monkeypatch.setattr(rightsmap.Tagger, "train", no_training)
     taken = tmp_path / "project"
     taken.mkdir()
+    (taken / ".gitkeep").write_text("", encoding="utf-8")
+    assert check_model_dir(taken) == taken  # hidden files alone: an empty folder
     (taken / "README.md").write_text("our notes", encoding="utf-8")
     (tmp_path / "file.csv").write_text("x", encoding="utf-8")
     for output in (taken, tmp_path / "file.csv"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -106,7 +107,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     texts = args.text if args.text and args.text != ["-"] else [sys.stdin.read()]
     for text in texts:
-        if "\n" not in text and Path(text).suffix.lower() in FORMATS and Path(text).is_file():
+        if "\n" not in text and Path(text).suffix.lower() in FORMATS and os.path.isfile(text):
             print(
                 f"note: {text} is a file: tag its testimonies with `rightsmap tag-csv {text}`",
                 file=sys.stderr,
@@ -228,12 +229,13 @@ def cmd_articles(args: argparse.Namespace) -> int:
 def cmd_build_default(args: argparse.Namespace) -> int:
     from .dataset import load_labelled
     from .embed import EmbeddingCache
-    from .tagger import default_model_path
+    from .tagger import check_model_dir, default_model_path
     from .training import build_default
 
+    output = check_model_dir(args.output or default_model_path())  # before minutes of training
     corpus = load_labelled(args.corpus)
     tagger = build_default(corpus, embedder=args.embedder, cache=EmbeddingCache(), whole_text=args.whole_text)
-    out = tagger.save(args.output or default_model_path())
+    out = tagger.save(output)
     print(f"Saved {out}")
     _print_scores("On the dev split:", tagger.meta["metrics"]["dev"])
     return 0
@@ -562,7 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="retrain on your own labelled testimonies",
         description="Retrain the model on a labelled CSV, on top of our corpus (your rows weigh more). "
-        "Labels are ';'-separated article IDs in any common spelling "
+        "Labels are article IDs separated by ';' or ',', in any common spelling "
         "(UDHR-25, 'UDHR 25', 'Article 25 UDHR').",
     )
     p.add_argument(

@@ -660,14 +660,15 @@ def _figure(name: str, value: Any) -> str:
 
 def check_model_dir(directory: str | Path) -> Path:
     """The folder a model may be saved in: raise ModelError for a file, or for a folder that holds
-    other files and no model.json (saving would overwrite its README.md)."""
+    other files (hidden ones aside) and no model.json."""
     out = Path(directory)
     if out.exists() and not out.is_dir():
         raise ModelError(f"{out} is a file: name a folder for the model directory")
-    if out.is_dir() and not (out / "model.json").is_file() and any(out.iterdir()):
+    others = out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir())  # .gitkeep: empty
+    if others and not (out / "model.json").is_file():
         raise ModelError(
             f"{out} holds other files and no model: name a new or empty folder "
-            "(a model directory's README.md would overwrite one there)"
+            "(a model directory's model.json, weights.npz and README.md would overwrite any there)"
         )
     return out
 
@@ -680,9 +681,10 @@ def model_card(meta: dict[str, Any]) -> str:
         shown, source = metrics.get("dev", {}), "dev split of `corpora/training`, never used for fitting"
     else:  # a retrained model: out-of-fold figures on the coalition's own rows
         shown = metrics["cross_validated"]
+        weight = data.get("coalition_weight")
         source = (
             f"cross-validated on the {data.get('coalition_rows', '?')} labelled rows the model was "
-            f"retrained on, weighted x{data.get('coalition_weight', '?')}: each tagged by a model "
+            f"retrained on, weighted x{'?' if weight is None else f'{weight:g}'}: each tagged by a model "
             "fitted without it"
         )
     figures = "\n".join(f"| {k} | {_figure(k, v)} |" for k, v in shown.items()) or "| (not evaluated) | |"
