@@ -67,24 +67,19 @@ def test_unknown_labels_are_listed_with_line_and_closest_id(tmp_path):
         load_labelled(f)
 
 
-def test_missing_column_lists_what_is_there(tmp_path):
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("body,labels\nx,UDHR-1\n", r"missing column.*text.*columns found: body, labels"),
+        ("", "is empty: expected a header row naming 'text'"),
+        ("text,labels\n", "has a header but no labelled rows"),
+        ("text;labels\nno heat;UDHR-25\n", "separates its fields with ';'"),
+    ],
+)
+def test_a_file_that_cannot_be_used_says_why(tmp_path, content, says):
     f = tmp_path / "l.csv"
-    f.write_text("body,labels\nx,UDHR-1\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"missing column.*text.*columns found: body, labels"):
-        load_labelled(f)
-
-
-def test_empty_file_is_reported(tmp_path):
-    f = tmp_path / "empty.csv"
-    f.write_text("", encoding="utf-8")
-    with pytest.raises(DataError, match="is empty: expected a header row naming 'text'"):
-        load_labelled(f)
-
-
-def test_a_header_without_rows_is_an_error(tmp_path):
-    f = tmp_path / "l.csv"
-    f.write_text("text,labels\n", encoding="utf-8")
-    with pytest.raises(DataError, match="has a header but no labelled rows"):
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=says):
         load_labelled(f)
 
 
@@ -118,13 +113,6 @@ def test_jsonl_labels_may_be_a_list_and_a_record_without_labels_is_an_error(tmp_
     with f.open("a", encoding="utf-8") as out:
         out.write('{"text": "they took my phone"}\n')  # not "no right": not labelled at all
     with pytest.raises(DataError, match="line 3: no 'labels' field"):
-        load_labelled(f)
-
-
-def test_a_file_separated_by_semicolons_gets_a_hint(tmp_path):
-    f = tmp_path / "l.csv"
-    f.write_text("text;labels\nno heat;UDHR-25\n", encoding="utf-8")
-    with pytest.raises(DataError, match="separates its fields with ';'"):
         load_labelled(f)
 
 
